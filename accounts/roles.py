@@ -1,0 +1,77 @@
+"""The roles of DESIGN.md as groups, and the model permissions each one holds.
+
+Object-level rules (a process owner changes only his or her own plans) are in
+each app's permissions.py; these are the coarse "may this role ever ..." rights.
+The groups are created by a data migration; `sync_roles` (run after every
+migrate) gives them the permissions below, so new models join without a
+hand-written migration.
+"""
+
+ADMINISTRATOR = "Administrator"
+MANAGER = "Manager"
+PROCESS_OWNER = "Process owner"
+CSI_OWNER = "CSI owner"
+AUDITOR = "Auditor"
+STAFF = "Staff"
+
+ALL_ROLES = [ADMINISTRATOR, MANAGER, PROCESS_OWNER, CSI_OWNER, AUDITOR, STAFF]
+
+# "app_label.codename" per role; "app_label.view_*" means every view permission of the app.
+ROLE_PERMISSIONS = {
+    ADMINISTRATOR: [
+        "accounts.add_user", "accounts.change_user", "accounts.view_user",
+        "auth.view_group", "auth.change_group",
+        "plans.view_*", "reviews.view_*", "improvements.view_*", "pdca.view_*",
+    ],
+    MANAGER: [
+        "accounts.view_user",
+        "plans.view_*", "plans.approve_plan", "plans.add_process",
+        "plans.change_process",
+        "reviews.view_*", "reviews.approve_review",
+        "improvements.view_*", "improvements.approve_improvement",
+        "pdca.view_decision",
+    ],
+    PROCESS_OWNER: [
+        "accounts.view_user",
+        "plans.view_*", "plans.add_plan", "plans.change_plan",
+        "reviews.view_*", "improvements.view_*",
+    ],
+    CSI_OWNER: [
+        "accounts.view_user",
+        "plans.view_*", "reviews.view_*", "improvements.view_*",
+        "improvements.add_improvement", "improvements.change_improvement",
+    ],
+    AUDITOR: [
+        "accounts.view_user",
+        "plans.view_*", "reviews.view_*", "improvements.view_*", "pdca.view_*",
+        "plans.view_history", "reviews.export_report",
+    ],
+    STAFF: [
+        "plans.view_plan", "plans.view_planversion",
+    ],
+}
+
+
+def sync_roles(apps=None, **kwargs):
+    """Create the role groups and give each exactly the permissions above."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permissions = list(Permission.objects.select_related("content_type"))
+    for role, wanted in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        granted = []
+        for spec in wanted:
+            app_label, codename = spec.split(".", 1)
+            for permission in permissions:
+                if permission.content_type.app_label != app_label:
+                    continue
+                if codename.endswith("*"):
+                    if permission.codename.startswith(codename[:-1]):
+                        granted.append(permission)
+                elif permission.codename == codename:
+                    granted.append(permission)
+        group.permissions.set(granted)

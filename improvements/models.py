@@ -1,0 +1,1 @@
+"""Models of this phase arrive with its capability."""

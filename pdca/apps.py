@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class PdcaConfig(AppConfig):
+    name = "pdca"
+    verbose_name = "PDCA cycle"
+
+    def ready(self):
+        from .celery import ensure_broker_folders
+
+        ensure_broker_folders()

@@ -1,0 +1,40 @@
+"""The Celery app and its beat schedule.
+
+Tasks only trigger work that the database can re-derive: a message the broker
+loses (the filesystem transport drops one when a worker dies mid-task) is made
+good by the next scheduled run of the same job.
+"""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import worker_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pdca.settings")
+
+app = Celery("pdca")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Sends every notification whose e-mail has not gone out yet, including
+    # those whose on-commit message was lost.
+    "send-pending-notification-emails": {
+        "task": "pdca.tasks.send_pending_notification_emails",
+        "schedule": 300.0,
+    },
+}
+
+
+def ensure_broker_folders():
+    """The filesystem transport needs its folders before the first message."""
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@worker_init.connect
+def _prepare_worker(**kwargs):
+    ensure_broker_folders()

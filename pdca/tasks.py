@@ -1,0 +1,22 @@
+from celery import shared_task
+
+from . import notifications
+
+
+@shared_task
+def send_notification_emails(notification_ids):
+    return notifications.send_emails(notification_ids)
+
+
+@shared_task
+def send_pending_notification_emails():
+    return notifications.send_emails()
+
+
+@shared_task
+def record_heartbeat(name):
+    """Writes a row through a worker; used to prove that a broker delivers."""
+    from .models import Heartbeat
+
+    Heartbeat.objects.create(name=name)
+    return name

@@ -1,0 +1,117 @@
+"""A real Celery worker process consumes a task from a real broker, and the
+task's effect lands in the database the test reads."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from kombu import Connection
+
+from pdca.models import Heartbeat
+from pdca.tasks import record_heartbeat
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("CELERY_BROKER_URL", "")
+if not REDIS_URL.startswith("redis://"):
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def _database_url():
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = settings["NAME"]
+        if not name or name == ":memory:" or "mode=memory" in str(name):
+            pytest.fail("The SQLite test database must be a file for a worker process to share it.")
+        return f"sqlite:///{name}"
+    user = settings["USER"] or "postgres"
+    host = settings["HOST"] or "127.0.0.1"
+    port = settings["PORT"] or 5432
+    return f"postgres://{user}@{host}:{port}/{settings['NAME']}"
+
+
+def _start_worker(queue, broker_url, extra_env=None):
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        **(extra_env or {}),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "pdca", "worker", "--pool=solo", "-Q", queue,
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_for_heartbeat(name, worker, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if Heartbeat.objects.filter(name=name).exists():
+            return True
+        if worker.poll() is not None:
+            break
+        time.sleep(0.25)
+    return False
+
+
+def _stop(worker):
+    worker.terminate()
+    try:
+        out, _ = worker.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        out, _ = worker.communicate()
+    return out.decode(errors="replace")
+
+
+def _redis_available():
+    try:
+        with Connection(REDIS_URL, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+def test_worker_consumes_a_task_from_redis_and_writes_to_the_database(_celery_runs_tasks_in_process):
+    if not _redis_available():
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Redis is required (REQUIRE_SERVICES=1) but {REDIS_URL} is not reachable.")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    _celery_runs_tasks_in_process.conf.task_always_eager = False
+    queue = f"test-{uuid.uuid4().hex}"
+    name = f"redis-{queue}"
+    worker = _start_worker(queue, REDIS_URL)
+    try:
+        with Connection(REDIS_URL) as conn:
+            record_heartbeat.apply_async(args=[name], queue=queue, connection=conn)
+        arrived = _wait_for_heartbeat(name, worker)
+    finally:
+        output = _stop(worker)
+    assert arrived, f"the worker did not record the heartbeat; its output:\n{output}"
+
+
+def test_worker_consumes_a_task_from_the_filesystem_broker(tmp_path, _celery_runs_tasks_in_process):
+    _celery_runs_tasks_in_process.conf.task_always_eager = False
+    queue = f"test-{uuid.uuid4().hex}"
+    name = f"fs-{queue}"
+    folder = tmp_path / "broker" / "queue"
+    folder.mkdir(parents=True)
+    (tmp_path / "broker" / "processed").mkdir()
+    worker = _start_worker(queue, "filesystem://", {"VAR_DIR": str(tmp_path)})
+    try:
+        options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+        with Connection("filesystem://", transport_options=options) as conn:
+            record_heartbeat.apply_async(args=[name], queue=queue, connection=conn)
+        arrived = _wait_for_heartbeat(name, worker)
+    finally:
+        output = _stop(worker)
+    assert arrived, f"the worker did not record the heartbeat; its output:\n{output}"
