@@ -117,7 +117,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test shares it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-pdca.sqlite3")}
+    # One file per test run, so that parallel runs do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-pdca-{os.getpid()}.sqlite3")}
     # Several processes (web, worker, beat) share one SQLite file: wait for
     # locks instead of failing, and write through a WAL journal.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

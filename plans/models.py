@@ -105,7 +105,7 @@ class Plan(models.Model):
     history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
-        ordering = ["kind", "title"]
+        ordering = ["-kind", "title"]  # the SMP first, then process plans
         permissions = [
             ("approve_plan", "Can approve plans (top management)"),
             ("view_history", "Can view the change history"),
