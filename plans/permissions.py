@@ -110,3 +110,25 @@ class PlanAccess(BasePermission):
         if request.method in SAFE_METHODS or getattr(view, "action", None) in view.transition_actions:
             return True
         return can_edit_plan(request.user, plan)
+
+
+# -- Do ----------------------------------------------------------------------
+
+def implementation_holders(plan):
+    """D3: who holds the implementation responsibility now: the receivers of the
+    last accepted handover, or else the implementation responsibility named in
+    the version in force."""
+    from .models import Handover
+
+    accepted = plan.handovers.filter(status=Handover.Status.ACCEPTED).order_by("-decided_at", "-pk").first()
+    if accepted is not None:
+        return list(accepted.receivers.all())
+    version = plan.current_version
+    return version.responsible(Responsibility.Kind.IMPLEMENTATION) if version else []
+
+
+def can_manage_implementation(user, plan):
+    """Only the implementation responsibility plans milestones and proposes a handover."""
+    if not user.is_authenticated or is_read_only(user):
+        return False
+    return user in implementation_holders(plan)

@@ -417,6 +417,10 @@ def approve_plan(*, version, actor, comment=""):
         body=f"{actor} approved {version}. It can now be communicated.{_comment_line(comment)}",
         url=version.get_absolute_url(),
     )
+    if previous:
+        from .implementation import carry_over_kpi_assignments
+
+        carry_over_kpi_assignments(old_version=previous[-1], new_version=version)
     if plan.is_smp:
         permissions.sync_plan_permissions(plan)
         flag_conformance_reviews(smp_version=version, actor=actor)
