@@ -35,7 +35,11 @@ class Decision(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
     def __str__(self):
-        return f"{self.actor} {self.action} {self.subject} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.actor} {self.action_label} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def action_label(self):
+        return self.action.replace("_", " ").replace("-", " ")
 
 
 class Notification(models.Model):

@@ -108,7 +108,10 @@ def test_worker_consumes_a_task_from_the_filesystem_broker(tmp_path, _celery_run
     (tmp_path / "broker" / "processed").mkdir()
     worker = _start_worker(queue, "filesystem://", {"VAR_DIR": str(tmp_path)})
     try:
-        options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+        options = {
+            "data_folder_in": str(folder), "data_folder_out": str(folder),
+            "control_folder": str(tmp_path / "broker" / "control"),
+        }
         with Connection("filesystem://", transport_options=options) as conn:
             record_heartbeat.apply_async(args=[name], queue=queue, connection=conn)
         arrived = _wait_for_heartbeat(name, worker)

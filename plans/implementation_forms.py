@@ -1,0 +1,64 @@
+"""Forms of the Do pages. They only shape input; rules live in plans.implementation."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import Milestone
+
+User = get_user_model()
+
+
+def _people():
+    return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class MilestoneForm(forms.ModelForm):
+    class Meta:
+        model = Milestone
+        fields = ["title", "owner", "due_on", "done_on", "evidence"]
+        widgets = {"due_on": DateInput(), "done_on": DateInput(), "evidence": forms.Textarea(attrs={"class": "short"})}
+        labels = {"due_on": "Due date", "done_on": "Done on"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _people()
+
+
+class MilestoneDoneForm(forms.Form):
+    evidence = forms.CharField(required=False, widget=forms.Textarea(attrs={"class": "short"}),
+                               help_text="What shows that the milestone is reached (optional).")
+
+
+class KpiOperatorForm(forms.Form):
+    operator = forms.ModelChoiceField(queryset=User.objects.none(), label="Operator")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["operator"].queryset = _people()
+
+
+class HandoverForm(forms.Form):
+    receivers = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), label="Handed over to",
+        help_text="The people who will operate the process. One of them accepts the handover.",
+    )
+    handover_on = forms.DateField(label="Handover date", widget=DateInput())
+    documents = forms.CharField(required=False, label="Documents handed over",
+                                widget=forms.Textarea(attrs={"class": "short"}), help_text="One per line.")
+    open_points = forms.CharField(required=False, label="Open points", widget=forms.Textarea(attrs={"class": "short"}))
+
+    def __init__(self, *args, exclude_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = _people()
+        if exclude_user is not None:
+            people = people.exclude(pk=exclude_user.pk)
+        self.fields["receivers"].queryset = people
+
+
+class HandoverDecisionForm(forms.Form):
+    reason = forms.CharField(required=False, label="Reason (required to decline)",
+                             widget=forms.Textarea(attrs={"class": "short"}))

@@ -1,0 +1,139 @@
+"""The Do pages: the overview, the implementation page and its forms."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts import roles
+from accounts.tests.factories import UserFactory
+from plans import implementation, services
+from plans.models import Handover, Milestone, Plan
+from plans.tests import factories
+
+
+@pytest.fixture
+def operators(db):
+    return [UserFactory(username="op1", first_name="Omar", last_name="Ortiz", roles=[roles.STAFF]),
+            UserFactory(username="op2", first_name="Ola", last_name="Olsen", roles=[roles.STAFF])]
+
+
+@pytest.fixture
+def implementing_plan(approved_plan, owner, staff):
+    approved_plan.distribution_users.add(staff)
+    services.communicate_plan(version=approved_plan.current_version, actor=owner)
+    return implementation.start_implementation(plan=Plan.objects.get(pk=approved_plan.pk), actor=owner)
+
+
+def _url(plan, rest=""):
+    return f"/plans/{plan.pk}/implementation/{rest}"
+
+
+@pytest.mark.django_db
+def test_implementer_plans_a_milestone_in_the_browser(client_for, owner, implementing_plan):
+    client = client_for(owner)
+    response = client.post(_url(implementing_plan, "milestones/new/"),
+                           {"title": "Train the service desk", "owner": owner.pk, "due_on": "2030-01-31"})
+    assert response.status_code == 302
+    milestone = Milestone.objects.get()
+    assert milestone.title == "Train the service desk"
+    page = client.get(_url(implementing_plan)).content.decode()
+    assert "Train the service desk" in page and "0 of 1 done" in page
+
+
+@pytest.mark.django_db
+def test_bad_milestone_input_shows_errors_and_keeps_the_input(client_for, owner, implementing_plan):
+    response = client_for(owner).post(_url(implementing_plan, "milestones/new/"),
+                                      {"title": "Typed title", "owner": owner.pk, "due_on": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This field is required" in html and 'value="Typed title"' in html
+    assert Milestone.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_others_cannot_change_milestones_in_the_browser(client_for, other_owner, auditor, implementing_plan):
+    for user in (other_owner, auditor):
+        client = client_for(user)
+        client.post(_url(implementing_plan, "milestones/new/"),
+                    {"title": "X", "owner": user.pk, "due_on": "2030-01-31"})
+        page = client.get(_url(implementing_plan)).content.decode()
+        assert "Add a milestone" not in page
+    assert Milestone.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_overdue_milestones_are_marked(client_for, owner, implementing_plan):
+    implementation.save_milestone(plan=implementing_plan, actor=owner, title="Late one", owner=owner,
+                                  due_on=timezone.localdate() - datetime.timedelta(days=2))
+    page = client_for(owner).get(_url(implementing_plan)).content.decode()
+    assert "overdue" in page
+    overview = client_for(owner).get("/plans/implementation/").content.decode()
+    assert "1 overdue" in overview
+
+
+@pytest.mark.django_db
+def test_handover_journey_in_the_browser(client, owner, operators, implementing_plan):
+    client.force_login(owner)
+    for kpi in implementation.current_kpis(implementing_plan):
+        assert client.post(_url(implementing_plan, f"kpis/{kpi.pk}/operator/"),
+                           {"operator": operators[0].pk}).status_code == 302
+    response = client.post(_url(implementing_plan, "handover/"), {
+        "receivers": [o.pk for o in operators], "handover_on": "2026-11-25",
+        "documents": "Runbook", "open_points": "",
+    })
+    assert response.status_code == 302
+    handover = Handover.objects.get()
+    # Only a receiver sees the decision buttons; the implementer cannot accept.
+    assert "Accept handover" not in client.get(_url(implementing_plan)).content.decode()
+    client.post(_url(implementing_plan, f"handover/{handover.pk}/accept/"))
+    assert Handover.objects.get().status == "proposed"
+
+    client.force_login(operators[0])
+    assert "Accept handover" in client.get(_url(implementing_plan)).content.decode()
+    client.post(_url(implementing_plan, f"handover/{handover.pk}/accept/"))
+    plan = Plan.objects.get(pk=implementing_plan.pk)
+    assert plan.implementation_status == "in_operation"
+    page = client.get(_url(implementing_plan)).content.decode()
+    assert "In operation" in page and "Ola Olsen, Omar Ortiz" in page
+
+
+@pytest.mark.django_db
+def test_decline_needs_a_reason_in_the_browser(client, owner, operators, implementing_plan):
+    handover = implementation.propose_handover(plan=implementing_plan, actor=owner, receivers=operators)
+    client.force_login(operators[1])
+    response = client.post(_url(implementing_plan, f"handover/{handover.pk}/decline/"), {"reason": ""})
+    assert response.status_code == 400
+    assert "Say why you decline" in response.content.decode()
+    assert Handover.objects.get().status == "proposed"
+    client.post(_url(implementing_plan, f"handover/{handover.pk}/decline/"), {"reason": "Runbook missing"})
+    assert Handover.objects.get().status == "declined"
+    assert Plan.objects.get(pk=implementing_plan.pk).implementation_status == "in_implementation"
+
+
+@pytest.mark.django_db
+def test_overview_filters_by_status_and_owner(client_for, owner, other_owner, manager, implementing_plan):
+    factories.draft_process_plan(other_owner, manager, name="Change management")
+    client = client_for(manager)
+    html = client.get("/plans/implementation/?status=in_implementation").content.decode()
+    assert "Incident management" in html and "Change management" not in html
+    html = client.get(f"/plans/implementation/?owner={other_owner.pk}").content.decode()
+    assert "Change management" in html and "Incident management" not in html
+
+
+@pytest.mark.django_db
+def test_overview_runs_a_constant_number_of_queries(client_for, manager, owner, smp, django_assert_max_num_queries):
+    client = client_for(manager)
+
+    def make(n, start):
+        for i in range(start, start + n):
+            plan = factories.approved_process_plan(owner, manager, name=f"Process {i}")
+            implementation.save_milestone  # noqa: B018 - plans without milestones are fine too
+
+    make(3, 0)
+    client.get("/plans/implementation/")  # warm caches (content types, sessions)
+    with django_assert_max_num_queries(20) as small:
+        client.get("/plans/implementation/")
+    make(20, 3)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get("/plans/implementation/")
