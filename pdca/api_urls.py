@@ -16,3 +16,7 @@ try:
     register_plans(router)
 except ImportError:
     pass
+
+from plans.implementation_api import register as register_implementation  # noqa: E402
+
+register_implementation(router)

@@ -3,6 +3,7 @@ every change goes through one of these functions, which check the rule, lock
 the row and record the decision."""
 
 from django.db import transaction
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from pdca.decisions import record_decision
@@ -10,7 +11,7 @@ from pdca.exceptions import Conflict, NotAllowed, RuleViolation
 from pdca.notifications import notify
 
 from . import permissions
-from .models import Handover, Kpi, KpiAssignment, Milestone, Plan, PlanVersion
+from .models import Handover, Kpi, KpiAssignment, Milestone, Plan, PlanVersion, Responsibility
 
 ImplementationStatus = Plan.ImplementationStatus
 
@@ -58,8 +59,14 @@ def start_implementation(*, plan, actor, comment=""):
     plan.implementation_status = ImplementationStatus.IN_IMPLEMENTATION
     plan.implementation_started_at = timezone.now()
     plan.save(update_fields=["implementation_status", "implementation_started_at"])
-    record_decision(subject=plan, action="start_implementation", actor=actor, comment=comment,
-                    from_state=ImplementationStatus.NOT_STARTED, to_state=ImplementationStatus.IN_IMPLEMENTATION)
+    record_decision(
+        subject=plan,
+        action="start_implementation",
+        actor=actor,
+        comment=comment,
+        from_state=ImplementationStatus.NOT_STARTED,
+        to_state=ImplementationStatus.IN_IMPLEMENTATION,
+    )
     return plan
 
 
@@ -150,7 +157,9 @@ def carry_over_kpi_assignments(*, old_version, new_version):
         return
     previous = {
         (a.kpi.objective.code, a.kpi.metric): a
-        for a in KpiAssignment.objects.filter(kpi__objective__version=old_version).select_related("kpi__objective")
+        for a in KpiAssignment.objects.filter(kpi__objective__version=old_version).select_related(
+            "kpi__objective"
+        )
     }
     for kpi in Kpi.objects.filter(objective__version=new_version).select_related("objective"):
         match = previous.get((kpi.objective.code, kpi.metric))
@@ -172,21 +181,29 @@ def propose_handover(*, plan, actor, receivers, handover_on=None, open_points=""
     if not receivers:
         raise RuleViolation("Name at least one person who receives the process.", field="receivers")
     if plan.handovers.filter(status=Handover.Status.PROPOSED).exists():
-        raise Conflict("A handover of this plan is already waiting for its receivers: "
-                       "wait for their decision first.")
+        raise Conflict(
+            "A handover of this plan is already waiting for its receivers: wait for their decision first."
+        )
     handover = Handover.objects.create(
-        plan=plan, handed_over_by=actor, handover_on=handover_on or timezone.localdate(),
-        open_points=open_points or "", documents=documents or "",
+        plan=plan,
+        handed_over_by=actor,
+        handover_on=handover_on or timezone.localdate(),
+        open_points=open_points or "",
+        documents=documents or "",
     )
     handover.receivers.set(receivers)
-    record_decision(subject=handover, action="propose_handover", actor=actor,
-                    to_state=Handover.Status.PROPOSED,
-                    comment="To " + ", ".join(str(r) for r in receivers))
+    record_decision(
+        subject=handover,
+        action="propose_handover",
+        actor=actor,
+        to_state=Handover.Status.PROPOSED,
+        comment="To " + ", ".join(str(r) for r in receivers),
+    )
     notify(
         recipients=receivers,
         subject=f"Handover to accept: {plan}",
         body=f"{actor} hands {plan} over to you. Accept it to take over the implementation responsibility, "
-             "or decline it with a reason.",
+        "or decline it with a reason.",
         url=handover.get_absolute_url(),
     )
     return handover
@@ -206,7 +223,8 @@ def accept_handover(*, handover, actor, comment=""):
     if missing:
         raise RuleViolation(
             "A process in operation needs an operator for each KPI; none yet for: "
-            + "; ".join(k.metric for k in missing) + ". Ask the implementers to assign them."
+            + "; ".join(k.metric for k in missing)
+            + ". Ask the implementers to assign them."
         )
     now = timezone.now()
     handover.status = Handover.Status.ACCEPTED
@@ -216,11 +234,22 @@ def accept_handover(*, handover, actor, comment=""):
     plan.implementation_status = ImplementationStatus.IN_OPERATION
     plan.in_operation_since = plan.in_operation_since or now
     plan.save(update_fields=["implementation_status", "in_operation_since"])
-    record_decision(subject=handover, action="accept_handover", actor=actor, comment=comment,
-                    from_state=Handover.Status.PROPOSED, to_state=Handover.Status.ACCEPTED)
-    record_decision(subject=plan, action="in_operation", actor=actor, from_state=previous_state,
-                    to_state=ImplementationStatus.IN_OPERATION,
-                    comment="Implementation responsibility: " + ", ".join(str(u) for u in handover.receivers.all()))
+    record_decision(
+        subject=handover,
+        action="accept_handover",
+        actor=actor,
+        comment=comment,
+        from_state=Handover.Status.PROPOSED,
+        to_state=Handover.Status.ACCEPTED,
+    )
+    record_decision(
+        subject=plan,
+        action="in_operation",
+        actor=actor,
+        from_state=previous_state,
+        to_state=ImplementationStatus.IN_OPERATION,
+        comment="Implementation responsibility: " + ", ".join(str(u) for u in handover.receivers.all()),
+    )
     notify(
         recipients=[handover.handed_over_by, *handover.receivers.exclude(pk=actor.pk)],
         subject=f"Handover accepted: {plan}",
@@ -244,8 +273,14 @@ def decline_handover(*, handover, actor, reason):
     handover.decided_by, handover.decided_at = actor, timezone.now()
     handover.decline_reason = reason.strip()
     handover.save(update_fields=["status", "decided_by", "decided_at", "decline_reason"])
-    record_decision(subject=handover, action="decline_handover", actor=actor, comment=reason,
-                    from_state=Handover.Status.PROPOSED, to_state=Handover.Status.DECLINED)
+    record_decision(
+        subject=handover,
+        action="decline_handover",
+        actor=actor,
+        comment=reason,
+        from_state=Handover.Status.PROPOSED,
+        to_state=Handover.Status.DECLINED,
+    )
     notify(
         recipients=[handover.handed_over_by],
         subject=f"Handover declined: {handover.plan}",
@@ -261,23 +296,80 @@ def responsibility_timeline(plan):
     entries = []
     version = plan.current_version
     if version is not None:
-        entries.append({
-            "since": version.approved_at,
-            "holders": version.responsible("implementation"),
-            "source": f"Implementation responsibility of version {version.number}",
-        })
-    for handover in plan.handovers.filter(status=Handover.Status.ACCEPTED).order_by("decided_at").prefetch_related(
-        "receivers"
-    ).select_related("handed_over_by"):
-        entries.append({
-            "since": handover.decided_at,
-            "holders": list(handover.receivers.all()),
-            "source": f"Handover from {handover.handed_over_by} accepted",
-        })
+        entries.append(
+            {
+                "since": version.approved_at,
+                "holders": version.responsible("implementation"),
+                "source": f"Implementation responsibility of version {version.number}",
+            }
+        )
+    for handover in (
+        plan.handovers.filter(status=Handover.Status.ACCEPTED)
+        .order_by("decided_at")
+        .prefetch_related("receivers")
+        .select_related("handed_over_by")
+    ):
+        entries.append(
+            {
+                "since": handover.decided_at,
+                "holders": list(handover.receivers.all()),
+                "source": f"Handover from {handover.handed_over_by} accepted",
+            }
+        )
     return entries
 
 
 def progress(plan):
     milestones = list(plan.milestones.all())
     done = sum(1 for m in milestones if m.done_on)
-    return {"done": done, "total": len(milestones), "percent": round(100 * done / len(milestones)) if milestones else 0}
+    return {
+        "done": done,
+        "total": len(milestones),
+        "percent": round(100 * done / len(milestones)) if milestones else 0,
+    }
+
+
+# -- selectors ----------------------------------------------------------------
+
+
+def overview_queryset(user):
+    """Process plans with what the overview shows, in a fixed number of queries."""
+    today = timezone.localdate()
+    return (
+        Plan.objects.visible_to(user)
+        .filter(kind=Plan.Kind.PROCESS)
+        .select_related("process__owner")
+        .annotate(
+            milestones_total=Count("milestones", distinct=True),
+            milestones_done=Count("milestones", filter=Q(milestones__done_on__isnull=False), distinct=True),
+            milestones_overdue=Count(
+                "milestones",
+                filter=Q(milestones__done_on__isnull=True, milestones__due_on__lt=today),
+                distinct=True,
+            ),
+        )
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=PlanVersion.objects.order_by("-number").prefetch_related(
+                    Prefetch("responsibilities", queryset=Responsibility.objects.select_related("user"))
+                ),
+                to_attr="versions_newest_first",
+            ),
+            Prefetch(
+                "handovers",
+                queryset=Handover.objects.order_by("-decided_at", "-pk").prefetch_related("receivers"),
+                to_attr="all_handovers",
+            ),
+        )
+        .order_by("title")
+    )
+
+
+def holders_from_prefetch(plan):
+    """implementation_holders() for a plan of overview_queryset(), without queries."""
+    for handover in plan.all_handovers:
+        if handover.status == Handover.Status.ACCEPTED:
+            return list(handover.receivers.all())
+    version = plan.current_version
+    return version.responsible(Responsibility.Kind.IMPLEMENTATION) if version else []

@@ -20,7 +20,11 @@ class MilestoneForm(forms.ModelForm):
     class Meta:
         model = Milestone
         fields = ["title", "owner", "due_on", "done_on", "evidence"]
-        widgets = {"due_on": DateInput(), "done_on": DateInput(), "evidence": forms.Textarea(attrs={"class": "short"})}
+        widgets = {
+            "due_on": DateInput(),
+            "done_on": DateInput(),
+            "evidence": forms.Textarea(attrs={"class": "short"}),
+        }
         labels = {"due_on": "Due date", "done_on": "Done on"}
 
     def __init__(self, *args, **kwargs):
@@ -29,8 +33,11 @@ class MilestoneForm(forms.ModelForm):
 
 
 class MilestoneDoneForm(forms.Form):
-    evidence = forms.CharField(required=False, widget=forms.Textarea(attrs={"class": "short"}),
-                               help_text="What shows that the milestone is reached (optional).")
+    evidence = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"class": "short"}),
+        help_text="What shows that the milestone is reached (optional).",
+    )
 
 
 class KpiOperatorForm(forms.Form):
@@ -43,13 +50,20 @@ class KpiOperatorForm(forms.Form):
 
 class HandoverForm(forms.Form):
     receivers = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), label="Handed over to",
+        queryset=User.objects.none(),
+        label="Handed over to",
         help_text="The people who will operate the process. One of them accepts the handover.",
     )
     handover_on = forms.DateField(label="Handover date", widget=DateInput())
-    documents = forms.CharField(required=False, label="Documents handed over",
-                                widget=forms.Textarea(attrs={"class": "short"}), help_text="One per line.")
-    open_points = forms.CharField(required=False, label="Open points", widget=forms.Textarea(attrs={"class": "short"}))
+    documents = forms.CharField(
+        required=False,
+        label="Documents handed over",
+        widget=forms.Textarea(attrs={"class": "short"}),
+        help_text="One per line.",
+    )
+    open_points = forms.CharField(
+        required=False, label="Open points", widget=forms.Textarea(attrs={"class": "short"})
+    )
 
     def __init__(self, *args, exclude_user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,5 +74,6 @@ class HandoverForm(forms.Form):
 
 
 class HandoverDecisionForm(forms.Form):
-    reason = forms.CharField(required=False, label="Reason (required to decline)",
-                             widget=forms.Textarea(attrs={"class": "short"}))
+    reason = forms.CharField(
+        required=False, label="Reason (required to decline)", widget=forms.Textarea(attrs={"class": "short"})
+    )

@@ -6,7 +6,7 @@ whose RuleViolation becomes a message or a form error here."""
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,7 +23,7 @@ from .implementation_forms import (
     MilestoneDoneForm,
     MilestoneForm,
 )
-from .models import Handover, Kpi, Milestone, Plan, PlanVersion, Responsibility
+from .models import Handover, Kpi, Milestone, Plan, PlanVersion
 
 User = get_user_model()
 
@@ -52,48 +52,9 @@ def _back(plan, anchor=""):
 
 # -- overview --------------------------------------------------------------
 
-def overview_queryset(user):
-    """Process plans with what the overview shows, in a fixed number of queries."""
-    today = timezone.localdate()
-    return (
-        Plan.objects.visible_to(user)
-        .filter(kind=Plan.Kind.PROCESS)
-        .select_related("process__owner")
-        .annotate(
-            milestones_total=Count("milestones", distinct=True),
-            milestones_done=Count("milestones", filter=Q(milestones__done_on__isnull=False), distinct=True),
-            milestones_overdue=Count(
-                "milestones", filter=Q(milestones__done_on__isnull=True, milestones__due_on__lt=today), distinct=True
-            ),
-        )
-        .prefetch_related(
-            Prefetch(
-                "versions",
-                queryset=PlanVersion.objects.order_by("-number").prefetch_related(
-                    Prefetch("responsibilities", queryset=Responsibility.objects.select_related("user"))
-                ),
-                to_attr="versions_newest_first",
-            ),
-            Prefetch(
-                "handovers",
-                queryset=Handover.objects.order_by("-decided_at", "-pk").prefetch_related("receivers"),
-                to_attr="all_handovers",
-            ),
-        )
-        .order_by("title")
-    )
-
-
-def _holders_from_prefetch(plan):
-    for handover in plan.all_handovers:
-        if handover.status == Handover.Status.ACCEPTED:
-            return list(handover.receivers.all())
-    version = plan.current_version
-    return version.responsible(Responsibility.Kind.IMPLEMENTATION) if version else []
-
 
 def overview(request):
-    plans = overview_queryset(request.user)
+    plans = implementation.overview_queryset(request.user)
     status = request.GET.get("status", "")
     owner = request.GET.get("owner", "")
     if status in Plan.ImplementationStatus.values:
@@ -104,34 +65,52 @@ def overview(request):
     rows = []
     for plan in page:
         total = plan.milestones_total
-        rows.append({
-            "plan": plan,
-            "version": plan.current_version,
-            "holders": _holders_from_prefetch(plan),
-            "pending_handover": any(h.status == Handover.Status.PROPOSED for h in plan.all_handovers),
-            "percent": round(100 * plan.milestones_done / total) if total else 0,
-        })
+        rows.append(
+            {
+                "plan": plan,
+                "version": plan.current_version,
+                "holders": implementation.holders_from_prefetch(plan),
+                "pending_handover": any(h.status == Handover.Status.PROPOSED for h in plan.all_handovers),
+                "percent": round(100 * plan.milestones_done / total) if total else 0,
+            }
+        )
     owners = User.objects.filter(owned_processes__isnull=False).distinct().order_by("last_name", "first_name")
     counts = dict(
-        Plan.objects.visible_to(request.user).filter(kind=Plan.Kind.PROCESS)
-        .values_list("implementation_status").annotate(n=Count("pk", distinct=True)).order_by()
+        Plan.objects.visible_to(request.user)
+        .filter(kind=Plan.Kind.PROCESS)
+        .values_list("implementation_status")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
     )
-    return render(request, "plans/implementation/overview.html", {
-        "page": page, "rows": rows, "owners": owners, "statuses": Plan.ImplementationStatus.choices,
-        "selected_status": status, "selected_owner": owner,
-        "counts": [(value, label, counts.get(value, 0)) for value, label in Plan.ImplementationStatus.choices],
-        "query": "&".join(f"{k}={v}" for k, v in (("status", status), ("owner", owner)) if v),
-    })
+    return render(
+        request,
+        "plans/implementation/overview.html",
+        {
+            "page": page,
+            "rows": rows,
+            "owners": owners,
+            "statuses": Plan.ImplementationStatus.choices,
+            "selected_status": status,
+            "selected_owner": owner,
+            "counts": [
+                (value, label, counts.get(value, 0)) for value, label in Plan.ImplementationStatus.choices
+            ],
+            "query": "&".join(f"{k}={v}" for k, v in (("status", status), ("owner", owner)) if v),
+        },
+    )
 
 
 # -- one plan ----------------------------------------------------------------
+
 
 def _page_context(request, plan, **forms):
     user = request.user
     holders = permissions.implementation_holders(plan)
     may_manage = permissions.can_manage_implementation(user, plan)
     version = plan.current_version
-    handovers = list(plan.handovers.select_related("handed_over_by", "decided_by").prefetch_related("receivers"))
+    handovers = list(
+        plan.handovers.select_related("handed_over_by", "decided_by").prefetch_related("receivers")
+    )
     pending = next((h for h in handovers if h.status == Handover.Status.PROPOSED), None)
     kpis = list(implementation.current_kpis(plan))
     is_receiver = pending is not None and any(r.pk == user.pk for r in pending.receivers.all())
@@ -153,9 +132,8 @@ def _page_context(request, plan, **forms):
         "today": timezone.localdate(),
         "operator_form": KpiOperatorForm(),
         "milestone_form": forms.get("milestone_form") or MilestoneForm(initial={"owner": user}),
-        "handover_form": forms.get("handover_form") or HandoverForm(
-            exclude_user=user, initial={"handover_on": timezone.localdate()}
-        ),
+        "handover_form": forms.get("handover_form")
+        or HandoverForm(exclude_user=user, initial={"handover_on": timezone.localdate()}),
         "decision_form": forms.get("decision_form") or HandoverDecisionForm(),
     }
     return context
@@ -186,8 +164,14 @@ def milestone_edit(request, pk, milestone_id=None):
         data = form.cleaned_data
         try:
             implementation.save_milestone(
-                plan=plan, actor=request.user, milestone=milestone, title=data["title"], owner=data["owner"],
-                due_on=data["due_on"], done_on=data["done_on"], evidence=data["evidence"],
+                plan=plan,
+                actor=request.user,
+                milestone=milestone,
+                title=data["title"],
+                owner=data["owner"],
+                due_on=data["due_on"],
+                done_on=data["done_on"],
+                evidence=data["evidence"],
             )
         except RuleViolation as exc:
             _report(request, exc, form)
@@ -196,10 +180,18 @@ def milestone_edit(request, pk, milestone_id=None):
             return _back(plan, "#milestones")
     if milestone is None and request.method == "POST":
         # The new-milestone form sits on the implementation page: show it there with its errors.
-        return render(request, "plans/implementation/detail.html", _page_context(request, plan, milestone_form=form),
-                      status=400)
-    return render(request, "plans/implementation/milestone_form.html", {"plan": plan, "form": form, "milestone": milestone},
-                  status=400 if request.method == "POST" else 200)
+        return render(
+            request,
+            "plans/implementation/detail.html",
+            _page_context(request, plan, milestone_form=form),
+            status=400,
+        )
+    return render(
+        request,
+        "plans/implementation/milestone_form.html",
+        {"plan": plan, "form": form, "milestone": milestone},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_POST
@@ -209,8 +201,9 @@ def milestone_done(request, pk, milestone_id):
     form = MilestoneDoneForm(request.POST)
     form.is_valid()
     try:
-        implementation.complete_milestone(milestone=milestone, actor=request.user,
-                                          evidence=form.cleaned_data.get("evidence", ""))
+        implementation.complete_milestone(
+            milestone=milestone, actor=request.user, evidence=form.cleaned_data.get("evidence", "")
+        )
     except RuleViolation as exc:
         _report(request, exc)
     else:
@@ -229,20 +222,25 @@ def milestone_delete(request, pk, milestone_id):
         else:
             messages.success(request, f"Milestone “{milestone.title}” removed.")
         return _back(plan, "#milestones")
-    return render(request, "plans/implementation/milestone_confirm_delete.html", {"plan": plan, "milestone": milestone})
+    return render(
+        request, "plans/implementation/milestone_confirm_delete.html", {"plan": plan, "milestone": milestone}
+    )
 
 
 @require_POST
 def kpi_operator(request, pk, kpi_id):
     plan = _visible_plan(request, pk)
-    kpi = get_object_or_404(Kpi.objects.select_related("objective__version__plan"), pk=kpi_id,
-                            objective__version__plan=plan)
+    kpi = get_object_or_404(
+        Kpi.objects.select_related("objective__version__plan"), pk=kpi_id, objective__version__plan=plan
+    )
     form = KpiOperatorForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose the person who operates this KPI.")
         return _back(plan, "#kpis")
     try:
-        implementation.assign_kpi_operator(kpi=kpi, actor=request.user, operator=form.cleaned_data["operator"])
+        implementation.assign_kpi_operator(
+            kpi=kpi, actor=request.user, operator=form.cleaned_data["operator"]
+        )
     except RuleViolation as exc:
         _report(request, exc)
     else:
@@ -258,17 +256,27 @@ def handover_propose(request, pk):
         data = form.cleaned_data
         try:
             implementation.propose_handover(
-                plan=plan, actor=request.user, receivers=list(data["receivers"]), handover_on=data["handover_on"],
-                open_points=data["open_points"], documents=data["documents"],
+                plan=plan,
+                actor=request.user,
+                receivers=list(data["receivers"]),
+                handover_on=data["handover_on"],
+                open_points=data["open_points"],
+                documents=data["documents"],
             )
         except RuleViolation as exc:
             _report(request, exc, form)
         else:
             names = ", ".join(str(u) for u in data["receivers"])
-            messages.success(request, f"Handover proposed to {names}. It takes effect when one of them accepts it.")
+            messages.success(
+                request, f"Handover proposed to {names}. It takes effect when one of them accepts it."
+            )
             return _back(plan, "#handover")
-    return render(request, "plans/implementation/detail.html", _page_context(request, plan, handover_form=form),
-                  status=400)
+    return render(
+        request,
+        "plans/implementation/detail.html",
+        _page_context(request, plan, handover_form=form),
+        status=400,
+    )
 
 
 @require_POST
@@ -281,7 +289,9 @@ def handover_decide(request, pk, handover_id, decision):
     try:
         if decision == "accept":
             implementation.accept_handover(handover=handover, actor=request.user, comment=reason)
-            messages.success(request, f"You accepted the handover: {plan} is in operation, and you are responsible.")
+            messages.success(
+                request, f"You accepted the handover: {plan} is in operation, and you are responsible."
+            )
         elif decision == "decline":
             implementation.decline_handover(handover=handover, actor=request.user, reason=reason)
             messages.success(request, "You declined the handover. The implementers have been told why.")
@@ -290,7 +300,11 @@ def handover_decide(request, pk, handover_id, decision):
     except RuleViolation as exc:
         if exc.field == "reason":
             form.add_error("reason", exc.message)
-            return render(request, "plans/implementation/detail.html",
-                          _page_context(request, plan, decision_form=form), status=400)
+            return render(
+                request,
+                "plans/implementation/detail.html",
+                _page_context(request, plan, decision_form=form),
+                status=400,
+            )
         _report(request, exc)
     return _back(plan, "#handover")

@@ -17,7 +17,10 @@ InOperation = Plan.ImplementationStatus.IN_OPERATION
 
 @pytest.fixture
 def operators(db):
-    return [UserFactory(username="op1", roles=[roles.STAFF]), UserFactory(username="op2", roles=[roles.STAFF])]
+    return [
+        UserFactory(username="op1", roles=[roles.STAFF]),
+        UserFactory(username="op2", roles=[roles.STAFF]),
+    ]
 
 
 @pytest.fixture
@@ -46,23 +49,36 @@ def test_implementation_starts_only_for_a_communicated_plan(approved_plan, owner
 
 
 @pytest.mark.django_db
-def test_only_the_implementation_responsibility_starts_and_plans_milestones(communicated_plan, other_owner, auditor):
+def test_only_the_implementation_responsibility_starts_and_plans_milestones(
+    communicated_plan, other_owner, auditor
+):
     for user in (other_owner, auditor):
         with pytest.raises(NotAllowed):
             implementation.start_implementation(plan=communicated_plan, actor=user)
         with pytest.raises(NotAllowed):
-            implementation.save_milestone(plan=communicated_plan, actor=user, title="X", owner=user,
-                                          due_on=timezone.localdate())
+            implementation.save_milestone(
+                plan=communicated_plan, actor=user, title="X", owner=user, due_on=timezone.localdate()
+            )
     assert communicated_plan.milestones.count() == 0
 
 
 @pytest.mark.django_db
 def test_milestones_are_planned_done_and_overdue_ones_are_found(implementing_plan, owner):
     today = timezone.localdate()
-    late = implementation.save_milestone(plan=implementing_plan, actor=owner, title="Train staff", owner=owner,
-                                         due_on=today - datetime.timedelta(days=3))
-    later = implementation.save_milestone(plan=implementing_plan, actor=owner, title="Configure tool", owner=owner,
-                                          due_on=today + datetime.timedelta(days=10))
+    late = implementation.save_milestone(
+        plan=implementing_plan,
+        actor=owner,
+        title="Train staff",
+        owner=owner,
+        due_on=today - datetime.timedelta(days=3),
+    )
+    later = implementation.save_milestone(
+        plan=implementing_plan,
+        actor=owner,
+        title="Configure tool",
+        owner=owner,
+        due_on=today + datetime.timedelta(days=10),
+    )
     assert late.is_overdue and not later.is_overdue
     assert list(implementing_plan.milestones.overdue()) == [late]
     implementation.complete_milestone(milestone=late, actor=owner, evidence="Training records in HR system")
@@ -91,7 +107,9 @@ def test_in_operation_is_refused_without_an_accepted_handover(implementing_plan,
 
 @pytest.mark.django_db
 def test_handover_without_acceptance_changes_nothing(implementing_plan, owner, operators):
-    implementation.propose_handover(plan=implementing_plan, actor=owner, receivers=operators, open_points="None")
+    implementation.propose_handover(
+        plan=implementing_plan, actor=owner, receivers=operators, open_points="None"
+    )
     plan = Plan.objects.get(pk=implementing_plan.pk)
     assert plan.implementation_status == "in_implementation"
     assert permissions.implementation_holders(plan) == [owner]
@@ -110,19 +128,29 @@ def test_only_receivers_can_accept_or_decline(implementing_plan, owner, operator
 
 
 @pytest.mark.django_db
-def test_accepted_handover_makes_receivers_responsible_and_the_plan_in_operation(implementing_plan, owner, operators):
+def test_accepted_handover_makes_receivers_responsible_and_the_plan_in_operation(
+    implementing_plan, owner, operators
+):
     _assign_all_kpis(implementing_plan, owner, operators[0])
-    handover = implementation.propose_handover(plan=implementing_plan, actor=owner, receivers=operators,
-                                               documents="Runbook\nOn-call rota")
+    handover = implementation.propose_handover(
+        plan=implementing_plan, actor=owner, receivers=operators, documents="Runbook\nOn-call rota"
+    )
     implementation.accept_handover(handover=handover, actor=operators[1])
     plan = Plan.objects.get(pk=implementing_plan.pk)
     assert plan.implementation_status == InOperation
     assert set(permissions.implementation_holders(plan)) == set(operators)
     # The operators now hold the responsibility: they plan milestones, the implementer no longer does.
-    implementation.save_milestone(plan=plan, actor=operators[0], title="First monthly report", owner=operators[0],
-                                  due_on=timezone.localdate())
+    implementation.save_milestone(
+        plan=plan,
+        actor=operators[0],
+        title="First monthly report",
+        owner=operators[0],
+        due_on=timezone.localdate(),
+    )
     with pytest.raises(NotAllowed):
-        implementation.save_milestone(plan=plan, actor=owner, title="X", owner=owner, due_on=timezone.localdate())
+        implementation.save_milestone(
+            plan=plan, actor=owner, title="X", owner=owner, due_on=timezone.localdate()
+        )
     timeline = implementation.responsibility_timeline(plan)
     assert [entry["holders"] for entry in timeline] == [[owner], list(handover.receivers.all())]
     assert Decision.objects.for_object(handover).filter(action="accept_handover", actor=operators[1]).exists()
