@@ -2,6 +2,7 @@
 a plan for each ISO/IEC 20000 process, in varied states. Everything goes
 through the services, so the demo obeys the same rules as users do."""
 
+import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
@@ -10,7 +11,7 @@ from django.utils import timezone
 from accounts import roles
 from pdca.models import Notification
 
-from . import services
+from . import implementation, services
 from .models import Plan, Process, Responsibility
 
 COMPANY = "Nordlicht IT Services"
@@ -65,44 +66,226 @@ SMP_TEXT = {
 
 SMP_OBJECTIVES = [
     ("O1", "Services meet the agreed service levels", "SLA targets met", "%", "higher", "95", "monthly"),
-    ("O2", "Customers are satisfied with the services", "Customer satisfaction score", "points of 5", "higher", "4.2", "quarterly"),
-    ("O3", "Critical services are available", "Availability of critical services", "%", "higher", "99.5", "monthly"),
-    ("O4", "Operations are secure and compliant", "Major information security incidents", "count", "lower", "0", "quarterly"),
-    ("O5", "Services are delivered cost-efficiently", "Cost per resolved ticket", "EUR", "lower", "18", "quarterly"),
+    (
+        "O2",
+        "Customers are satisfied with the services",
+        "Customer satisfaction score",
+        "points of 5",
+        "higher",
+        "4.2",
+        "quarterly",
+    ),
+    (
+        "O3",
+        "Critical services are available",
+        "Availability of critical services",
+        "%",
+        "higher",
+        "99.5",
+        "monthly",
+    ),
+    (
+        "O4",
+        "Operations are secure and compliant",
+        "Major information security incidents",
+        "count",
+        "lower",
+        "0",
+        "quarterly",
+    ),
+    (
+        "O5",
+        "Services are delivered cost-efficiently",
+        "Cost per resolved ticket",
+        "EUR",
+        "lower",
+        "18",
+        "quarterly",
+    ),
 ]
 
 # process: (owner key, SMP objective code, objective, KPI metric, unit, direction, target, frequency, state)
 PROCESSES = [
-    ("Incident management", "Process owner", "O1", "Restore normal service quickly",
-     "Priority 1 incidents resolved within 4 hours", "%", "higher", "90", "monthly", "communicated"),
-    ("Service request management", "Process owner", "O2", "Fulfil requests as promised",
-     "Requests fulfilled within the agreed time", "%", "higher", "92", "monthly", "communicated"),
-    ("Problem management", "Process owner", "O1", "Remove the causes of recurring incidents",
-     "Known errors with a workaround documented", "%", "higher", "85", "quarterly", "in_review"),
-    ("Change management", "Process owner (second)", "O3", "Changes do not disrupt services",
-     "Changes causing incidents", "%", "lower", "3", "monthly", "revised"),
-    ("Release and deployment management", "Process owner (second)", "O3", "Deploy releases safely",
-     "Failed deployments", "%", "lower", "5", "monthly", "approved"),
-    ("Service configuration management", "Process owner (second)", "O4", "Keep the CMDB accurate",
-     "CMDB records verified in audits", "%", "higher", "97", "quarterly", "incomplete"),
-    ("Service level management", "Process owner", "O1", "Agree and meet service levels",
-     "SLAs reviewed within the year", "%", "higher", "100", "yearly", "conformance_due"),
-    ("Service reporting", "Process owner", "O2", "Report services reliably and on time",
-     "Reports delivered by the 5th working day", "%", "higher", "95", "monthly", "draft"),
-    ("Service availability management", "Process owner", "O3", "Meet availability targets",
-     "Availability of critical services", "%", "higher", "99.5", "monthly", "conformance_due"),
-    ("Capacity management", "Process owner", "O3", "Provide capacity ahead of demand",
-     "Capacity-related incidents", "count", "lower", "2", "quarterly", "in_review"),
-    ("Service continuity management", "Process owner (second)", "O3", "Recover critical services in time",
-     "Continuity tests passed", "%", "higher", "100", "yearly", "communicated"),
-    ("Information security management", "Process owner (second)", "O4", "Protect information",
-     "Major information security incidents", "count", "lower", "0", "quarterly", "approved"),
-    ("Supplier management", "Process owner (second)", "O5", "Suppliers deliver what was agreed",
-     "Supplier contracts reviewed on time", "%", "higher", "100", "yearly", "draft"),
-    ("Business relationship management", "Process owner", "O2", "Understand customer needs",
-     "Customer satisfaction score", "points of 5", "higher", "4.3", "quarterly", "communicated"),
-    ("Budgeting and accounting for services", "Process owner (second)", "O5", "Know what services cost",
-     "Budget variance", "%", "lower", "5", "quarterly", "incomplete"),
+    (
+        "Incident management",
+        "Process owner",
+        "O1",
+        "Restore normal service quickly",
+        "Priority 1 incidents resolved within 4 hours",
+        "%",
+        "higher",
+        "90",
+        "monthly",
+        "communicated",
+    ),
+    (
+        "Service request management",
+        "Process owner",
+        "O2",
+        "Fulfil requests as promised",
+        "Requests fulfilled within the agreed time",
+        "%",
+        "higher",
+        "92",
+        "monthly",
+        "communicated",
+    ),
+    (
+        "Problem management",
+        "Process owner",
+        "O1",
+        "Remove the causes of recurring incidents",
+        "Known errors with a workaround documented",
+        "%",
+        "higher",
+        "85",
+        "quarterly",
+        "in_review",
+    ),
+    (
+        "Change management",
+        "Process owner (second)",
+        "O3",
+        "Changes do not disrupt services",
+        "Changes causing incidents",
+        "%",
+        "lower",
+        "3",
+        "monthly",
+        "revised",
+    ),
+    (
+        "Release and deployment management",
+        "Process owner (second)",
+        "O3",
+        "Deploy releases safely",
+        "Failed deployments",
+        "%",
+        "lower",
+        "5",
+        "monthly",
+        "approved",
+    ),
+    (
+        "Service configuration management",
+        "Process owner (second)",
+        "O4",
+        "Keep the CMDB accurate",
+        "CMDB records verified in audits",
+        "%",
+        "higher",
+        "97",
+        "quarterly",
+        "incomplete",
+    ),
+    (
+        "Service level management",
+        "Process owner",
+        "O1",
+        "Agree and meet service levels",
+        "SLAs reviewed within the year",
+        "%",
+        "higher",
+        "100",
+        "yearly",
+        "conformance_due",
+    ),
+    (
+        "Service reporting",
+        "Process owner",
+        "O2",
+        "Report services reliably and on time",
+        "Reports delivered by the 5th working day",
+        "%",
+        "higher",
+        "95",
+        "monthly",
+        "draft",
+    ),
+    (
+        "Service availability management",
+        "Process owner",
+        "O3",
+        "Meet availability targets",
+        "Availability of critical services",
+        "%",
+        "higher",
+        "99.5",
+        "monthly",
+        "conformance_due",
+    ),
+    (
+        "Capacity management",
+        "Process owner",
+        "O3",
+        "Provide capacity ahead of demand",
+        "Capacity-related incidents",
+        "count",
+        "lower",
+        "2",
+        "quarterly",
+        "in_review",
+    ),
+    (
+        "Service continuity management",
+        "Process owner (second)",
+        "O3",
+        "Recover critical services in time",
+        "Continuity tests passed",
+        "%",
+        "higher",
+        "100",
+        "yearly",
+        "communicated",
+    ),
+    (
+        "Information security management",
+        "Process owner (second)",
+        "O4",
+        "Protect information",
+        "Major information security incidents",
+        "count",
+        "lower",
+        "0",
+        "quarterly",
+        "approved",
+    ),
+    (
+        "Supplier management",
+        "Process owner (second)",
+        "O5",
+        "Suppliers deliver what was agreed",
+        "Supplier contracts reviewed on time",
+        "%",
+        "higher",
+        "100",
+        "yearly",
+        "draft",
+    ),
+    (
+        "Business relationship management",
+        "Process owner",
+        "O2",
+        "Understand customer needs",
+        "Customer satisfaction score",
+        "points of 5",
+        "higher",
+        "4.3",
+        "quarterly",
+        "communicated",
+    ),
+    (
+        "Budgeting and accounting for services",
+        "Process owner (second)",
+        "O5",
+        "Know what services cost",
+        "Budget variance",
+        "%",
+        "lower",
+        "5",
+        "quarterly",
+        "incomplete",
+    ),
 ]
 
 
@@ -119,7 +302,8 @@ def _process_sections(name):
 
 def _responsibilities(version, actor, owner, approver, communicator):
     services.set_responsibilities(
-        version=version, actor=actor,
+        version=version,
+        actor=actor,
         assignments={
             Responsibility.Kind.REVIEW: [owner],
             Responsibility.Kind.APPROVAL: [approver],
@@ -134,13 +318,25 @@ def _seed_smp(users):
     author, approver = users["Manager (second)"], users["Manager"]
     smp = services.create_service_management_plan(actor=author, title=f"{COMPANY} service management plan")
     version = smp.latest_version
-    services.update_draft(version=version, actor=author, expected_revision=version.revision, sections=SMP_TEXT)
+    services.update_draft(
+        version=version, actor=author, expected_revision=version.revision, sections=SMP_TEXT
+    )
     for code, title, metric, unit, direction, target, frequency in SMP_OBJECTIVES:
         objective = services.save_objective(version=version, actor=author, title=title, code=code)
-        services.save_kpi(objective=objective, actor=author, metric=metric, unit=unit, direction=direction,
-                          target=Decimal(target), owner=approver, frequency=frequency)
+        services.save_kpi(
+            objective=objective,
+            actor=author,
+            metric=metric,
+            unit=unit,
+            direction=direction,
+            target=Decimal(target),
+            owner=approver,
+            frequency=frequency,
+        )
     _responsibilities(version, author, author, approver, author)
-    smp.distribution_groups.set(Group.objects.filter(name__in=[roles.PROCESS_OWNER, roles.MANAGER, roles.STAFF]))
+    smp.distribution_groups.set(
+        Group.objects.filter(name__in=[roles.PROCESS_OWNER, roles.MANAGER, roles.STAFF])
+    )
     services.submit_plan(version=version, actor=author, comment="First SMP for certification.")
     services.approve_plan(version=version, actor=approver, comment="Approved for the certification cycle.")
     services.communicate_plan(version=version, actor=author)
@@ -151,7 +347,9 @@ def _revise_smp(smp, users):
     author, approver = users["Manager (second)"], users["Manager"]
     version = services.revise_plan(plan=smp, actor=author, comment="Yearly update: new site in Leipzig.")
     services.update_draft(
-        version=version, actor=author, expected_revision=version.revision,
+        version=version,
+        actor=author,
+        expected_revision=version.revision,
         sections={"scope": SMP_TEXT["scope"] + "\n\nSince this version the Leipzig site is in scope."},
     )
     services.submit_plan(version=version, actor=author)
@@ -177,8 +375,16 @@ def _seed_process(row, users, suffix=""):
     services.update_draft(version=version, actor=owner, expected_revision=version.revision, sections=sections)
     traced = version.conforms_to.objectives.get(code=smp_code)
     objective = services.save_objective(version=version, actor=owner, title=objective_title, traces_to=traced)
-    services.save_kpi(objective=objective, actor=owner, metric=metric, unit=unit, direction=direction,
-                      target=Decimal(target), owner=owner, frequency=frequency)
+    services.save_kpi(
+        objective=objective,
+        actor=owner,
+        metric=metric,
+        unit=unit,
+        direction=direction,
+        target=Decimal(target),
+        owner=owner,
+        frequency=frequency,
+    )
     plan.distribution_users.set([users["Operator"]])
     plan.distribution_groups.set(Group.objects.filter(name=roles.STAFF))
     if state == "incomplete":
@@ -198,8 +404,12 @@ def _seed_process(row, users, suffix=""):
     if state == "revised":
         draft = services.revise_plan(plan=plan, actor=owner, comment="Add the emergency change procedure.")
         services.update_draft(
-            version=draft, actor=owner, expected_revision=draft.revision,
-            sections={"procedures": draft.sections["procedures"] + "\n* PR-CHA-03 Emergency change procedure"},
+            version=draft,
+            actor=owner,
+            expected_revision=draft.revision,
+            sections={
+                "procedures": draft.sections["procedures"] + "\n* PR-CHA-03 Emergency change procedure"
+            },
         )
     return plan
 
@@ -222,6 +432,110 @@ def seed(*, users, scale, stdout):
             if copy == 1 and row in early:
                 continue
             _seed_process(row, users, suffix)
+    _seed_implementation(users)
     # Demo users have example addresses: their notifications count as sent.
-    Notification.objects.filter(created_at__gte=started, emailed_at__isnull=True).update(emailed_at=timezone.now())
+    Notification.objects.filter(created_at__gte=started, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
     stdout.write(f"Plan: {Plan.objects.count()} plans.")
+
+
+# Do: (process, state, milestones as (title, days from today due, done days ago or None))
+IMPLEMENTATIONS = [
+    (
+        "Incident management",
+        "in_operation",
+        [
+            ("Major-incident procedure published", -120, 118),
+            ("Service desk trained", -90, 85),
+            ("Monitoring alerts routed to the desk", -60, 61),
+            ("First monthly incident report", -30, 28),
+        ],
+    ),
+    (
+        "Service level management",
+        "in_operation",
+        [
+            ("SLA template agreed with customers", -200, 195),
+            ("SLA reviews scheduled", -150, 150),
+        ],
+    ),
+    (
+        "Service request management",
+        "in_implementation",
+        [
+            ("Request catalogue published", -45, 40),
+            ("Fulfilment workflows configured", -10, None),
+            ("Self-service portal live", 30, None),
+        ],
+    ),
+    (
+        "Business relationship management",
+        "handover_proposed",
+        [
+            ("Customer contact plan agreed", -60, 55),
+            ("Satisfaction survey designed", -20, 18),
+        ],
+    ),
+    (
+        "Service availability management",
+        "in_implementation",
+        [
+            ("Availability targets per service agreed", 14, None),
+            ("Availability report automated", 45, None),
+        ],
+    ),
+    ("Service continuity management", "not_started", []),
+]
+
+
+def _seed_implementation(users):
+    owner_map = {
+        "Process owner": users["Process owner"],
+        "Process owner (second)": users["Process owner (second)"],
+    }
+    operator, staff = users["Operator"], users["Staff"]
+    today = timezone.localdate()
+    for name, state, milestones in IMPLEMENTATIONS:
+        plan = Plan.objects.filter(process__name=name).first()
+        if (
+            plan is None
+            or plan.implementation_status != Plan.ImplementationStatus.NOT_STARTED
+            or plan.milestones.exists()
+        ):
+            continue
+        if state == "not_started":
+            continue
+        implementer = next(iter(plan.current_version.responsible(Responsibility.Kind.IMPLEMENTATION)), None)
+        implementer = implementer or owner_map["Process owner"]
+        implementation.start_implementation(plan=plan, actor=implementer)
+        for title, due_in, done_ago in milestones:
+            milestone = implementation.save_milestone(
+                plan=plan,
+                actor=implementer,
+                title=title,
+                owner=implementer,
+                due_on=today + datetime.timedelta(days=due_in),
+            )
+            if done_ago is not None:
+                implementation.complete_milestone(
+                    milestone=milestone,
+                    actor=implementer,
+                    done_on=today - datetime.timedelta(days=done_ago),
+                    evidence="Recorded in the service desk tool.",
+                )
+        if state in ("in_operation", "handover_proposed"):
+            for kpi in implementation.current_kpis(plan):
+                implementation.assign_kpi_operator(kpi=kpi, actor=implementer, operator=operator)
+            handover = implementation.propose_handover(
+                plan=plan,
+                actor=implementer,
+                receivers=[operator, staff],
+                handover_on=today - datetime.timedelta(days=7) if state == "in_operation" else today,
+                documents="Process description\nRunbook\nOn-call rota",
+                open_points="" if state == "in_operation" else "Reporting dashboard still being built.",
+            )
+            if state == "in_operation":
+                implementation.accept_handover(
+                    handover=handover, actor=operator, comment="Taken over by the desk."
+                )
