@@ -13,7 +13,16 @@ def _people():
 
 
 class DateInput(forms.DateInput):
+    """A native date picker; it needs ISO dates whatever the locale."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def short_text():
+    return forms.Textarea(attrs={"class": "short", "rows": 3})
 
 
 class MilestoneForm(forms.ModelForm):
@@ -23,7 +32,7 @@ class MilestoneForm(forms.ModelForm):
         widgets = {
             "due_on": DateInput(),
             "done_on": DateInput(),
-            "evidence": forms.Textarea(attrs={"class": "short"}),
+            "evidence": short_text(),
         }
         labels = {"due_on": "Due date", "done_on": "Done on"}
 
@@ -35,7 +44,7 @@ class MilestoneForm(forms.ModelForm):
 class MilestoneDoneForm(forms.Form):
     evidence = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"class": "short"}),
+        widget=short_text(),
         help_text="What shows that the milestone is reached (optional).",
     )
 
@@ -58,11 +67,11 @@ class HandoverForm(forms.Form):
     documents = forms.CharField(
         required=False,
         label="Documents handed over",
-        widget=forms.Textarea(attrs={"class": "short"}),
+        widget=short_text(),
         help_text="One per line.",
     )
     open_points = forms.CharField(
-        required=False, label="Open points", widget=forms.Textarea(attrs={"class": "short"})
+        required=False, label="Open points", widget=short_text()
     )
 
     def __init__(self, *args, exclude_user=None, **kwargs):
@@ -75,5 +84,5 @@ class HandoverForm(forms.Form):
 
 class HandoverDecisionForm(forms.Form):
     reason = forms.CharField(
-        required=False, label="Reason (required to decline)", widget=forms.Textarea(attrs={"class": "short"})
+        required=False, label="Reason (required to decline)", widget=short_text()
     )
