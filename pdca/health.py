@@ -22,9 +22,9 @@ def broker_status():
     transport = url.split("://", 1)[0]
     if transport == "filesystem":
         folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in", ""))
-        folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".healthz"
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             probe.write_text("ok")
             probe.unlink()
         except OSError as exc:

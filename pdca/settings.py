@@ -41,7 +41,7 @@ TESTING = "PYTEST_VERSION" in os.environ
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+SECRET_KEY = env("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY and not DEBUG and not TESTING:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
@@ -228,6 +228,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PlanVersionStatusEnum": "plans.models.PlanVersion.Status",
+        "HandoverStatusEnum": "plans.models.Handover.Status",
+        "ImplementationStatusEnum": "plans.models.Plan.ImplementationStatus",
+    },
 }
 
 # Security. With DEBUG off these are on; behind a TLS-terminating proxy set

@@ -2,7 +2,18 @@ from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Acknowledgement, Kpi, Objective, Plan, PlanVersion, Process, Responsibility
+from .models import (
+    Acknowledgement,
+    Handover,
+    Kpi,
+    KpiAssignment,
+    Milestone,
+    Objective,
+    Plan,
+    PlanVersion,
+    Process,
+    Responsibility,
+)
 
 
 @admin.register(Process)
@@ -57,3 +68,21 @@ class KpiAdmin(SimpleHistoryAdmin):
 @admin.register(Acknowledgement)
 class AcknowledgementAdmin(SimpleHistoryAdmin):
     list_display = ("version", "user", "sent_at", "acknowledged_at")
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "plan", "owner", "due_on", "done_on")
+    list_filter = ("done_on",)
+
+
+@admin.register(KpiAssignment)
+class KpiAssignmentAdmin(SimpleHistoryAdmin):
+    list_display = ("kpi", "operator", "assigned_by", "assigned_at")
+
+
+@admin.register(Handover)
+class HandoverAdmin(SimpleHistoryAdmin):
+    list_display = ("plan", "handed_over_by", "handover_on", "status", "decided_by", "decided_at")
+    list_filter = ("status",)
+    filter_horizontal = ("receivers",)

@@ -213,7 +213,7 @@ def propose_handover(*, plan, actor, receivers, handover_on=None, open_points=""
 def accept_handover(*, handover, actor, comment=""):
     """D3: a receiver accepts; the receivers now hold the implementation
     responsibility and the plan is in operation."""
-    handover = Handover.objects.select_for_update().select_related("plan").get(pk=handover.pk)
+    handover = Handover.objects.select_for_update(of=("self",)).select_related("plan").get(pk=handover.pk)
     plan = _lock_plan(handover.plan)
     if not handover.receivers.filter(pk=actor.pk).exists():
         raise NotAllowed("Only a person named as receiver can accept this handover.")
@@ -262,7 +262,7 @@ def accept_handover(*, handover, actor, comment=""):
 @transaction.atomic
 def decline_handover(*, handover, actor, reason):
     """D3: a receiver declines with a reason; the responsibility stays where it was."""
-    handover = Handover.objects.select_for_update().select_related("plan").get(pk=handover.pk)
+    handover = Handover.objects.select_for_update(of=("self",)).select_related("plan").get(pk=handover.pk)
     if not handover.receivers.filter(pk=actor.pk).exists():
         raise NotAllowed("Only a person named as receiver can decline this handover.")
     if handover.status != Handover.Status.PROPOSED:

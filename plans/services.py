@@ -21,7 +21,7 @@ User = get_user_model()
 # -- helpers ---------------------------------------------------------------
 
 def _lock(version):
-    return PlanVersion.objects.select_for_update().select_related("plan__process").get(pk=version.pk)
+    return PlanVersion.objects.select_for_update(of=("self",)).select_related("plan__process").get(pk=version.pk)
 
 
 def _require(allowed, message):
@@ -429,7 +429,7 @@ def approve_plan(*, version, actor, comment=""):
 
 def flag_conformance_reviews(*, smp_version, actor):
     """P5: every process plan conforming to an older SMP version is flagged and its owner told."""
-    stale = Plan.objects.select_for_update().filter(
+    stale = Plan.objects.select_for_update(of=("self",)).filter(
         kind=Plan.Kind.PROCESS, conforms_to__isnull=False
     ).exclude(conforms_to=smp_version).select_related("process__owner", "conforms_to")
     flagged = []

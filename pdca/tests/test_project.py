@@ -12,7 +12,8 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def _run_manage(*args, env_overrides):
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
+    # A clean process: not under pytest, and without the browser tests' async override.
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
