@@ -16,6 +16,8 @@ class SectionDiff:
     title: str
     changed: bool
     rows: list = field(default_factory=list)  # (kind, left_html, right_html); kind: same|changed|added|removed
+    old_text: str = ""
+    new_text: str = ""
 
     @property
     def unified(self):
@@ -93,11 +95,11 @@ def compare_versions(old, new):
     result = []
     for key, title, _ in new.plan.section_definitions:
         a, b = old.sections.get(key, ""), new.sections.get(key, "")
-        result.append(SectionDiff(key, SECTION_TITLES.get(key, title), a != b, diff_text(a, b)))
+        result.append(SectionDiff(key, SECTION_TITLES.get(key, title), a != b, diff_text(a, b), a, b))
     for key, title, render in (
         ("objectives", "Objectives and KPIs", _objectives_text),
         ("responsibilities", "Responsibilities", _responsibilities_text),
     ):
         a, b = render(old), render(new)
-        result.append(SectionDiff(key, title, a != b, diff_text(a, b)))
+        result.append(SectionDiff(key, title, a != b, diff_text(a, b), a, b))
     return result

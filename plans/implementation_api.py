@@ -12,19 +12,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import implementation
+from .api import PersonSerializer
 from .models import Handover, Kpi, Milestone, Plan
 
 User = get_user_model()
 
 
 def _person(user):
-    return {"id": user.pk, "username": user.username, "name": str(user)}
-
-
-class HolderSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    name = serializers.CharField()
+    return PersonSerializer(user).data
 
 
 class KpiOperatorSerializer(serializers.Serializer):
@@ -33,7 +28,7 @@ class KpiOperatorSerializer(serializers.Serializer):
     metric = serializers.CharField()
     operator = serializers.SerializerMethodField()
 
-    def get_operator(self, kpi) -> HolderSerializer(allow_null=True):
+    def get_operator(self, kpi) -> PersonSerializer(allow_null=True):
         assignment = getattr(kpi, "assignment", None)
         return _person(assignment.operator) if assignment else None
 
@@ -60,7 +55,7 @@ class ImplementationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["implementation_started_at", "in_operation_since"]
 
-    def get_responsible(self, plan) -> HolderSerializer(many=True):
+    def get_responsible(self, plan) -> PersonSerializer(many=True):
         return [_person(u) for u in implementation.holders_from_prefetch(plan)]
 
     def get_progress(self, plan) -> inline_serializer(
@@ -230,7 +225,7 @@ class HandoverSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["status", "proposed_at", "decided_at", "decline_reason"]
 
-    def get_handed_over_by(self, handover) -> HolderSerializer:
+    def get_handed_over_by(self, handover) -> PersonSerializer:
         return _person(handover.handed_over_by)
 
 
