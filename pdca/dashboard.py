@@ -16,11 +16,7 @@ def for_user(user):
 
 
 def _contributors():
-    contributors = []
-    try:
-        from plans.dashboard import contribute as plans_contribute
+    from plans.dashboard import contribute as plan_panels
+    from plans.implementation_views import contribute_dashboard as do_panels
 
-        contributors.append(plans_contribute)
-    except ImportError:
-        pass
-    return contributors
+    return [plan_panels, do_panels]

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -308,3 +309,51 @@ def handover_decide(request, pk, handover_id, decision):
             )
         _report(request, exc)
     return _back(plan, "#handover")
+
+
+# -- dashboard -----------------------------------------------------------------
+
+
+def contribute_dashboard(user, context):
+    """Do panels: handovers waiting for this user's decision, and overdue
+    milestones (the user's own; all of them for those who read every plan)."""
+    handovers = list(Handover.objects.pending_for(user)[:10])
+    if handovers:
+        context["panels"].insert(
+            0,
+            {
+                "title": "Handovers awaiting your decision",
+                "count": len(handovers),
+                "items": [
+                    {
+                        "label": f"{h.plan.process or h.plan} from {h.handed_over_by}",
+                        "url": h.get_absolute_url(),
+                        "meta": f"since {h.proposed_at:%d %b %Y}",
+                    }
+                    for h in handovers
+                ],
+                "empty": "Nothing to take over.",
+            },
+        )
+    overdue = Milestone.objects.overdue().select_related("plan__process", "owner").order_by("due_on")
+    if not permissions.reads_all_plans(user):
+        overdue = overdue.filter(owner=user)
+    overdue = list(overdue[:10])
+    if overdue:
+        context["panels"].append(
+            {
+                "title": "Overdue milestones",
+                "count": len(overdue),
+                "items": [
+                    {
+                        "label": f"{m.title} ({m.plan.process})",
+                        "url": f"{m.plan.get_absolute_url()}implementation/#milestones",
+                        "meta": f"due {m.due_on:%d %b %Y}, {m.owner}",
+                        "badge": "overdue",
+                    }
+                    for m in overdue
+                ],
+                "empty": "No milestone is overdue.",
+                "more_url": reverse("plans:implementation_overview"),
+            }
+        )

@@ -244,17 +244,6 @@ class PlanVersion(models.Model):
     def __str__(self):
         return f"{self.plan} v{self.number}"
 
-    def get_absolute_url(self):
-        return reverse("plans:version", args=[self.plan_id, self.number])
-
-    @property
-    def is_editable(self):
-        return self.status == self.Status.DRAFT
-
-    @property
-    def is_frozen(self):
-        return self.status in self.FROZEN
-
     def save(self, *args, **kwargs):
         if self.pk and not kwargs.get("force_insert"):
             stored = (
@@ -266,10 +255,21 @@ class PlanVersion(models.Model):
                     raise ImmutableVersion(self)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return reverse("plans:version", args=[self.plan_id, self.number])
+
     def delete(self, *args, **kwargs):
         if self.status != self.Status.DRAFT:
             raise ImmutableVersion(self)
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_editable(self):
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_frozen(self):
+        return self.status in self.FROZEN
 
     def section_text(self, key):
         return self.sections.get(key, "")
@@ -334,9 +334,6 @@ class VersionContent(models.Model):
     class Meta:
         abstract = True
 
-    def _owning_version(self):
-        raise NotImplementedError
-
     def save(self, *args, **kwargs):
         version = self._owning_version()
         if not version.is_editable:
@@ -348,6 +345,9 @@ class VersionContent(models.Model):
         if not version.is_editable:
             raise ImmutableVersion(version)
         return super().delete(*args, **kwargs)
+
+    def _owning_version(self):
+        raise NotImplementedError
 
 
 class Responsibility(VersionContent):
@@ -521,7 +521,9 @@ class KpiAssignment(models.Model):
 
 class HandoverQuerySet(models.QuerySet):
     def pending_for(self, user):
-        return self.filter(status=Handover.Status.PROPOSED, receivers=user).select_related("plan", "handed_over_by")
+        return self.filter(status=Handover.Status.PROPOSED, receivers=user).select_related(
+            "plan__process", "handed_over_by"
+        )
 
 
 class Handover(models.Model):

@@ -169,3 +169,44 @@ def test_overview_runs_a_constant_number_of_queries(
     make(20, 3)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get("/plans/implementation/")
+
+
+@pytest.mark.django_db
+def test_dashboard_shows_handovers_to_decide_and_overdue_milestones(client_for, owner, operators, implementing_plan):
+    implementation.save_milestone(
+        plan=implementing_plan,
+        actor=owner,
+        title="Write the runbook",
+        owner=owner,
+        due_on=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    implementation.propose_handover(plan=implementing_plan, actor=owner, receivers=operators)
+    receiver_page = client_for(operators[0]).get("/").content.decode()
+    assert "Handovers awaiting your decision" in receiver_page and "Incident management" in receiver_page
+    owner_page = client_for(owner).get("/").content.decode()
+    assert "Overdue milestones" in owner_page and "Write the runbook" in owner_page
+    assert "Handovers awaiting your decision" not in owner_page
+
+
+@pytest.mark.django_db
+def test_dashboard_runs_a_constant_number_of_queries(client_for, owner, manager, smp, django_assert_max_num_queries):
+    client = client_for(owner)
+
+    def make(start, n):
+        for i in range(start, start + n):
+            plan = factories.approved_process_plan(owner, manager, name=f"Process {i}")
+            plan.distribution_users.add(owner, manager)
+            services.communicate_plan(version=plan.current_version, actor=owner)
+            implementation.start_implementation(plan=plan, actor=owner)
+            implementation.save_milestone(
+                plan=plan, actor=owner, title=f"M{i}", owner=owner,
+                due_on=timezone.localdate() - datetime.timedelta(days=1),
+            )
+
+    make(0, 2)
+    client.get("/")
+    with django_assert_max_num_queries(40) as small:
+        client.get("/")
+    make(2, 12)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get("/")

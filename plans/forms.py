@@ -1,0 +1,197 @@
+"""Forms of the plan pages. They parse what the user typed; the rules are in
+plans.services, which the views call with the cleaned data. That is why most
+fields are optional here: a missing title or target is refused by the service,
+with the service's message, not by a second copy of the rule."""
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Exists, OuterRef, Q
+
+from .models import Kpi, Objective, Plan, PlanVersion, Process, Responsibility
+
+User = get_user_model()
+
+
+def active_users():
+    return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+
+
+def managers():
+    """Users who hold `plans.approve_plan` (through a role, directly, or as superuser)."""
+    permission = Permission.objects.filter(content_type__app_label="plans", codename="approve_plan")
+    return active_users().filter(
+        Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission)
+    ).distinct()
+
+
+class RevisionField(forms.IntegerField):
+    """The revision the user started from (the optimistic lock of a draft)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, min_value=1, **kwargs)
+
+
+# -- the plan list -----------------------------------------------------------
+
+class PlanFilter(django_filters.FilterSet):
+    """Filters of the plan list; the choices only name what the user may see."""
+
+    STATUS_CHOICES = [
+        (value, label) for value, label in PlanVersion.Status.choices if value != PlanVersion.Status.SUPERSEDED
+    ]
+
+    status = django_filters.ChoiceFilter(
+        label="Status", choices=STATUS_CHOICES, method="filter_status", empty_label="Any status"
+    )
+    process = django_filters.ModelChoiceFilter(
+        label="Process", queryset=lambda request: Process.objects.filter(
+            plan__in=Plan.objects.visible_to(request.user).values("pk")
+        ), empty_label="Any process",
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label="Owner", field_name="process__owner", empty_label="Anyone",
+        queryset=lambda request: active_users().filter(
+            owned_processes__plan__in=Plan.objects.visible_to(request.user).values("pk")
+        ).distinct(),
+    )
+
+    class Meta:
+        model = Plan
+        fields = ["status", "process", "owner"]
+
+    def filter_status(self, queryset, name, value):
+        # A superseded version is never "the" status of a plan, so the
+        # remaining versions are the one in force and the draft: a plan
+        # matches when either has the status.
+        return queryset.filter(Exists(PlanVersion.objects.filter(plan=OuterRef("pk"), status=value)))
+
+
+# -- creating and editing ------------------------------------------------------
+
+class ProcessPlanCreateForm(forms.Form):
+    process = forms.ModelChoiceField(
+        queryset=Process.objects.none(), label="Process",
+        help_text="Processes you own or deputise that have no plan yet.",
+    )
+    title = forms.CharField(
+        max_length=200, required=False, label="Title",
+        help_text="Leave empty for “&lt;process&gt; plan”.",
+    )
+
+    def __init__(self, *args, processes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["process"].queryset = processes
+
+
+class SectionForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 16}), required=False, strip=False)
+    revision = RevisionField()
+
+    def __init__(self, *args, section_title="Text", guidance="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = section_title
+        self.fields["text"].help_text = (
+            f"{guidance} Write in Markdown: **bold**, *italic*, lists with “- ”, tables." if guidance else ""
+        )
+        self.fields["text"].widget.attrs["aria-describedby"] = "id_text_help"
+
+
+class ResponsibilitiesForm(forms.Form):
+    """One choice of people per responsibility (P2); the approver is chosen among managers."""
+
+    revision = RevisionField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = active_users()
+        for kind, label in Responsibility.Kind.choices:
+            approval = kind == Responsibility.Kind.APPROVAL
+            self.fields[kind] = forms.ModelMultipleChoiceField(
+                queryset=managers() if approval else people,
+                required=False, label=label,
+                help_text="Only managers approve plans." if approval else "",
+                widget=forms.CheckboxSelectMultiple,
+            )
+
+    def kind_fields(self):
+        return [self[kind] for kind, _ in Responsibility.Kind.choices]
+
+    def assignments(self):
+        return {kind: list(self.cleaned_data.get(kind) or []) for kind, _ in Responsibility.Kind.choices}
+
+
+class ObjectiveForm(forms.Form):
+    code = forms.CharField(
+        max_length=20, required=False, label="Code",
+        help_text="A short reference such as O1, kept across versions. Leave empty for the next free code.",
+    )
+    title = forms.CharField(max_length=200, required=False, label="Title")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "class": "short"}), required=False, label="Description"
+    )
+    traces_to = forms.ModelChoiceField(
+        queryset=Objective.objects.none(), required=False, label="Traces to SMP objective",
+        empty_label="— choose the SMP objective it serves —",
+    )
+    revision = RevisionField()
+
+    def __init__(self, *args, version, **kwargs):
+        super().__init__(*args, **kwargs)
+        if version.plan.is_smp:
+            del self.fields["traces_to"]
+        else:
+            smp_version = version.conforms_to
+            self.fields["traces_to"].queryset = (
+                smp_version.objectives.all() if smp_version else Objective.objects.none()
+            )
+            if smp_version:
+                self.fields["traces_to"].help_text = (
+                    f"Objectives of version {smp_version.number} of the service management plan, "
+                    "the version this plan conforms to."
+                )
+
+
+class KpiForm(forms.Form):
+    metric = forms.CharField(max_length=200, required=False, label="Metric")
+    unit = forms.CharField(max_length=40, required=False, label="Unit", help_text="For example %, hours, count.")
+    direction = forms.ChoiceField(choices=Kpi.Direction.choices, label="Direction")
+    target = forms.DecimalField(max_digits=14, decimal_places=4, required=False, label="Target")
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="KPI owner")
+    frequency = forms.ChoiceField(choices=Kpi.Frequency.choices, label="Measured")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = active_users()
+
+
+class DistributionForm(forms.Form):
+    """P6: who receives the plan when it is communicated."""
+
+    users = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), required=False, label="People",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.order_by("name"), required=False, label="Roles",
+        help_text="Everybody with one of these roles receives the plan.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["users"].queryset = active_users()
+
+
+class CompareForm(forms.Form):
+    a = forms.TypedChoiceField(coerce=int, label="Older version")
+    b = forms.TypedChoiceField(coerce=int, label="Newer version")
+
+    def __init__(self, *args, versions, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(v.number, f"Version {v.number} ({v.get_status_display().lower()})") for v in versions]
+        self.fields["a"].choices = choices
+        self.fields["b"].choices = choices
