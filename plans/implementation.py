@@ -2,12 +2,12 @@
 every change goes through one of these functions, which check the rule, lock
 the row and record the decision."""
 
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from pdca.decisions import record_decision
 from pdca.exceptions import Conflict, NotAllowed, RuleViolation
+from pdca.history import atomic_as_actor
 from pdca.notifications import notify
 
 from . import permissions
@@ -48,7 +48,7 @@ def kpis_without_operator(plan):
     return [kpi for kpi in current_kpis(plan) if not hasattr(kpi, "assignment")]
 
 
-@transaction.atomic
+@atomic_as_actor
 def start_implementation(*, plan, actor, comment=""):
     """D2: not started -> in implementation, once the plan is communicated."""
     plan = _lock_plan(plan)
@@ -82,7 +82,7 @@ def change_implementation_status(*, plan, actor, status, comment=""):
     raise RuleViolation("An implementation cannot go back to “not started”.", field="implementation_status")
 
 
-@transaction.atomic
+@atomic_as_actor
 def save_milestone(*, plan, actor, title, owner, due_on, done_on=None, evidence="", milestone=None):
     plan = _lock_plan(plan)
     _require_holder(actor, plan)
@@ -111,7 +111,7 @@ def save_milestone(*, plan, actor, title, owner, due_on, done_on=None, evidence=
     return milestone
 
 
-@transaction.atomic
+@atomic_as_actor
 def complete_milestone(*, milestone, actor, evidence="", done_on=None):
     plan = _lock_plan(milestone.plan)
     _require_holder(actor, plan)
@@ -129,13 +129,13 @@ def complete_milestone(*, milestone, actor, evidence="", done_on=None):
     return milestone
 
 
-@transaction.atomic
+@atomic_as_actor
 def delete_milestone(*, milestone, actor):
     _require_holder(actor, _lock_plan(milestone.plan))
     milestone.delete()
 
 
-@transaction.atomic
+@atomic_as_actor
 def assign_kpi_operator(*, kpi, actor, operator):
     """D1: each KPI in operation has a person who operates it."""
     plan = _lock_plan(kpi.objective.version.plan)
@@ -169,7 +169,7 @@ def carry_over_kpi_assignments(*, old_version, new_version):
             )
 
 
-@transaction.atomic
+@atomic_as_actor
 def propose_handover(*, plan, actor, receivers, handover_on=None, open_points="", documents=""):
     """D3: the implementers propose to hand the process over to its operators."""
     plan = _lock_plan(plan)
@@ -209,7 +209,7 @@ def propose_handover(*, plan, actor, receivers, handover_on=None, open_points=""
     return handover
 
 
-@transaction.atomic
+@atomic_as_actor
 def accept_handover(*, handover, actor, comment=""):
     """D3: a receiver accepts; the receivers now hold the implementation
     responsibility and the plan is in operation."""
@@ -259,7 +259,7 @@ def accept_handover(*, handover, actor, comment=""):
     return handover
 
 
-@transaction.atomic
+@atomic_as_actor
 def decline_handover(*, handover, actor, reason):
     """D3: a receiver declines with a reason; the responsibility stays where it was."""
     handover = Handover.objects.select_for_update(of=("self",)).select_related("plan").get(pk=handover.pk)

@@ -3,12 +3,13 @@ rule, locks the row, writes the decision record and schedules notifications
 after commit. Views and the API call them; neither repeats a rule."""
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from pdca.decisions import record_decision
 from pdca.exceptions import Conflict, NotAllowed, RuleViolation
+from pdca.history import atomic_as_actor
 from pdca.notifications import notify
 
 from . import permissions
@@ -74,7 +75,7 @@ def smp_version_to_conform_to():
 
 # -- creating plans --------------------------------------------------------
 
-@transaction.atomic
+@atomic_as_actor
 def create_service_management_plan(*, actor, title="Service Management Plan"):
     """P1: there is one SMP."""
     if current_smp() is not None:
@@ -89,7 +90,7 @@ def create_service_management_plan(*, actor, title="Service Management Plan"):
     return plan
 
 
-@transaction.atomic
+@atomic_as_actor
 def create_process_plan(*, process, actor, title=""):
     """P1: every process plan belongs to the SMP and records the SMP version it conforms to."""
     smp = current_smp()
@@ -112,7 +113,7 @@ def create_process_plan(*, process, actor, title=""):
     return plan
 
 
-@transaction.atomic
+@atomic_as_actor
 def set_process_owner(*, process, owner, deputies, actor):
     """Managers name process owners; the object permissions follow."""
     _require(actor.has_perm("plans.change_process") or actor.is_superuser, "Only managers name process owners.")
@@ -126,7 +127,7 @@ def set_process_owner(*, process, owner, deputies, actor):
 
 # -- editing a draft -------------------------------------------------------
 
-@transaction.atomic
+@atomic_as_actor
 def update_draft(*, version, actor, expected_revision, sections=None, title=None):
     """Save section texts of a draft. A save based on an older revision is
     refused (Conflict) so that nobody overwrites somebody else's text."""
@@ -151,7 +152,7 @@ def update_draft(*, version, actor, expected_revision, sections=None, title=None
     return version
 
 
-@transaction.atomic
+@atomic_as_actor
 def set_responsibilities(*, version, actor, assignments, expected_revision=None):
     """P2: replace the five responsibilities of a draft. `assignments` maps a
     Responsibility.Kind to a list of users."""
@@ -169,10 +170,14 @@ def set_responsibilities(*, version, actor, assignments, expected_revision=None)
             "The approver is never the plan's author: name another manager.", field="approval"
         )
     version.responsibilities.all().delete()
-    Responsibility.objects.bulk_create(
-        Responsibility(version=version, kind=kind, user=user)
-        for kind, users in assignments.items()
-        for user in dict.fromkeys(users)
+    bulk_create_with_history(
+        [
+            Responsibility(version=version, kind=kind, user=user)
+            for kind, users in assignments.items()
+            for user in dict.fromkeys(users)
+        ],
+        Responsibility,
+        default_user=actor,
     )
     _touch(version, actor)
     version.save()
@@ -202,7 +207,7 @@ def _check_trace(version, traces_to):
         )
 
 
-@transaction.atomic
+@atomic_as_actor
 def save_objective(*, version, actor, title, description="", traces_to=None, code="", objective=None,
                    expected_revision=None):
     version = _lock(version)
@@ -228,7 +233,7 @@ def save_objective(*, version, actor, title, description="", traces_to=None, cod
     return objective
 
 
-@transaction.atomic
+@atomic_as_actor
 def delete_objective(*, objective, actor):
     version = _lock(objective.version)
     _require_edit(actor, version.plan)
@@ -242,7 +247,7 @@ def delete_objective(*, objective, actor):
     version.save()
 
 
-@transaction.atomic
+@atomic_as_actor
 def save_kpi(*, objective, actor, metric, unit, direction, target, owner, frequency, kpi=None):
     """D1: a KPI has a metric, unit, direction, target, owner and frequency."""
     version = _lock(objective.version)
@@ -272,7 +277,7 @@ def save_kpi(*, objective, actor, metric, unit, direction, target, owner, freque
     return kpi
 
 
-@transaction.atomic
+@atomic_as_actor
 def delete_kpi(*, kpi, actor):
     version = _lock(kpi.objective.version)
     _require_edit(actor, version.plan)
@@ -282,7 +287,7 @@ def delete_kpi(*, kpi, actor):
     version.save()
 
 
-@transaction.atomic
+@atomic_as_actor
 def set_distribution(*, plan, actor, users, groups):
     """P6: who receives the plan when it is communicated."""
     _require(
@@ -338,7 +343,7 @@ def submission_problems(version):
     return problems
 
 
-@transaction.atomic
+@atomic_as_actor
 def submit_plan(*, version, actor, comment=""):
     """draft -> in review. P2: all five responsibilities; P1: objectives trace."""
     version = _lock(version)
@@ -364,7 +369,7 @@ def submit_plan(*, version, actor, comment=""):
     return version
 
 
-@transaction.atomic
+@atomic_as_actor
 def approve_plan(*, version, actor, comment=""):
     """in review -> approved. P3: the approver is a named manager, never the author
     or last editor; a process plan needs an approved SMP. P4: supersedes the
@@ -452,7 +457,7 @@ def flag_conformance_reviews(*, smp_version, actor):
     return flagged
 
 
-@transaction.atomic
+@atomic_as_actor
 def request_changes(*, version, actor, comment):
     """in review -> draft, with the approver's comment."""
     version = _lock(version)
@@ -484,7 +489,7 @@ def distribution_recipients(plan):
     return list(users.values())
 
 
-@transaction.atomic
+@atomic_as_actor
 def communicate_plan(*, version, actor, comment=""):
     """approved -> communicated. P6: sends it to the distribution list; each
     recipient is asked to acknowledge."""
@@ -500,9 +505,11 @@ def communicate_plan(*, version, actor, comment=""):
         raise RuleViolation("The distribution list is empty: add the people or roles who must read this plan.",
                             field="distribution")
     now = timezone.now()
-    Acknowledgement.objects.bulk_create(
+    bulk_create_with_history(
         [Acknowledgement(version=version, user=user, sent_at=now) for user in recipients],
+        Acknowledgement,
         ignore_conflicts=True,
+        default_user=actor,
     )
     version.status = Status.COMMUNICATED
     version.communicated_at = now
@@ -518,7 +525,7 @@ def communicate_plan(*, version, actor, comment=""):
     return version
 
 
-@transaction.atomic
+@atomic_as_actor
 def acknowledge_plan(*, version, actor):
     """P6: a recipient confirms having read the plan, once."""
     try:
@@ -535,7 +542,7 @@ def acknowledge_plan(*, version, actor):
     return ack
 
 
-@transaction.atomic
+@atomic_as_actor
 def revise_plan(*, plan, actor, comment=""):
     """P4: a new draft revision (n+1) copied from the version in force; the
     approved version stays as it is."""
@@ -554,8 +561,10 @@ def revise_plan(*, plan, actor, comment=""):
         plan=plan, number=number, sections=dict(source.sections), author=actor, last_editor=actor,
         conforms_to=conforms_to,
     )
-    Responsibility.objects.bulk_create(
-        Responsibility(version=draft, kind=r.kind, user_id=r.user_id) for r in source.responsibilities.all()
+    bulk_create_with_history(
+        [Responsibility(version=draft, kind=r.kind, user_id=r.user_id) for r in source.responsibilities.all()],
+        Responsibility,
+        default_user=actor,
     )
     new_smp_objectives = {o.code: o for o in conforms_to.objectives.all()} if (conforms_to and not plan.is_smp) else {}
     for objective in source.objectives.prefetch_related("kpis").select_related("traces_to"):
@@ -566,17 +575,21 @@ def revise_plan(*, plan, actor, comment=""):
             version=draft, code=objective.code, title=objective.title,
             description=objective.description, traces_to=traces_to,
         )
-        Kpi.objects.bulk_create(
-            Kpi(objective=copy, metric=k.metric, unit=k.unit, direction=k.direction, target=k.target,
-                owner_id=k.owner_id, frequency=k.frequency)
-            for k in objective.kpis.all()
+        bulk_create_with_history(
+            [
+                Kpi(objective=copy, metric=k.metric, unit=k.unit, direction=k.direction, target=k.target,
+                    owner_id=k.owner_id, frequency=k.frequency)
+                for k in objective.kpis.all()
+            ],
+            Kpi,
+            default_user=actor,
         )
     record_decision(subject=draft, action="revise", actor=actor, comment=comment,
                     from_state=source.status, to_state=Status.DRAFT)
     return draft
 
 
-@transaction.atomic
+@atomic_as_actor
 def confirm_conformance(*, plan, actor, comment=""):
     """P5: the owner confirms that the plan conforms to the SMP version in force."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
