@@ -741,18 +741,12 @@ class PlanFilter(filters.FilterSet):
 
 
 def plans_visible_to(user):
-    """The plans `user` may see, each with only the versions he or she may see
-    (staff do not learn of drafts), in a fixed number of queries. Like
-    `Plan.objects.with_current()`, it fills `versions_newest_first`, which
-    `Plan.latest_version` and `Plan.current_version` read."""
-    versions = PlanVersion.objects.visible_to(user).select_related("author").order_by("-number")
+    """The plans `user` may see, each with only the versions he or she may see."""
     return (
         Plan.objects.visible_to(user)
-        .select_related("process__owner", "conforms_to__plan", "created_by")
-        .prefetch_related(
-            Prefetch("versions", queryset=versions, to_attr="versions_newest_first"),
-            "distribution_users", "distribution_groups",
-        )
+        .with_current(user)
+        .select_related("created_by")
+        .prefetch_related("distribution_users", "distribution_groups")
     )
 
 

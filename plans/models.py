@@ -57,12 +57,15 @@ class PlanQuerySet(models.QuerySet):
             | Q(process__deputies=user)
         ).distinct()
 
-    def with_current(self):
-        """Plans with their newest version, process and owner, in a fixed number of queries."""
+    def with_current(self, user=None):
+        """Plans with their newest versions, process and owner, in a fixed number
+        of queries. Given a user, only the versions he or she may see are
+        loaded, so staff do not learn that a draft exists."""
+        versions = PlanVersion.objects.all() if user is None else PlanVersion.objects.visible_to(user)
         return self.select_related("process__owner", "conforms_to__plan").prefetch_related(
             Prefetch(
                 "versions",
-                queryset=PlanVersion.objects.select_related("author").order_by("-number"),
+                queryset=versions.select_related("author").order_by("-number"),
                 to_attr="versions_newest_first",
             )
         )

@@ -55,7 +55,7 @@ PLANS_PER_PAGE = 25
 # -- finding what the user may see -------------------------------------------
 
 def _visible_plan(request, pk):
-    return get_object_or_404(Plan.objects.visible_to(request.user).with_current(), pk=pk)
+    return get_object_or_404(Plan.objects.visible_to(request.user).with_current(request.user), pk=pk)
 
 
 def _visible_versions(request, plan):
@@ -125,7 +125,7 @@ def _may_view_history(user):
 def plan_list(request):
     """Every plan the user may see: the SMP first, then the process plans (constant queries)."""
     plans = (
-        Plan.objects.visible_to(request.user).with_current()
+        Plan.objects.visible_to(request.user).with_current(request.user)
         .annotate(smp_first=Case(When(kind=Plan.Kind.SMP, then=Value(0)), default=Value(1),
                                  output_field=IntegerField()))
         .order_by("smp_first", "title", "pk")

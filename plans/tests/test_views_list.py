@@ -154,3 +154,21 @@ def test_the_plan_nav_entry_is_current_on_plan_pages(client_for, owner):
     assert f'<a href="{reverse("plans:list")}" aria-current="page">' in html
     html = client_for(owner).get(reverse("plans:implementation_overview")).content.decode()
     assert f'<a href="{reverse("plans:implementation_overview")}" aria-current="page">' in html
+
+
+@pytest.mark.django_db
+def test_staff_do_not_learn_of_versions_that_were_never_communicated(client_for, staff, owner, manager, smp):
+    from plans import services
+    from plans.tests import factories as plan_factories
+
+    plan = plan_factories.approved_process_plan(owner, manager)
+    plan.distribution_users.add(staff)
+    services.communicate_plan(version=plan.current_version, actor=owner)
+    draft = services.revise_plan(plan=plan, actor=owner)
+    services.submit_plan(version=draft, actor=owner)
+    services.approve_plan(version=draft, actor=manager)  # approved, not yet communicated
+    html = client_for(staff).get("/plans/").content.decode()
+    row = html[html.index(plan.title):]
+    row = row[: row.index("</tr>")]
+    assert "v1" in row
+    assert "v2" not in row and "status--approved" not in row
