@@ -40,10 +40,26 @@ def can_view_version(user, version):
     return PlanVersion.objects.visible_to(user).filter(pk=version.pk).exists()
 
 
+def edit_refusal(user, plan):
+    """Why `user` may not change `plan`, or '' if he or she may."""
+    if not user.is_authenticated:
+        return "Log in to change plans."
+    if is_read_only(user):
+        return "Auditors read plans but cannot change them."
+    if not user.has_perm(CHANGE_PLAN, plan):
+        if plan.is_smp:
+            return "Only the SMP's updating responsibility can change the service management plan."
+        return "Only the process owner and deputies change a process plan."
+    return ""
+
+
 def can_edit_plan(user, plan):
-    if not user.is_authenticated or is_read_only(user):
-        return False
-    return user.has_perm(CHANGE_PLAN, plan)
+    return not edit_refusal(user, plan)
+
+
+def can_set_distribution(user, plan):
+    """P6: the plan's editors and its communication responsibility keep the distribution list."""
+    return can_edit_plan(user, plan) or any(can_communicate(user, v) for v in plan._versions())
 
 
 def can_create_process_plan(user, process):

@@ -31,14 +31,9 @@ def _require(allowed, message):
 
 
 def _require_edit(actor, plan):
-    if permissions.is_read_only(actor):
-        raise NotAllowed("Auditors read plans but cannot change them.")
-    _require(
-        permissions.can_edit_plan(actor, plan),
-        "Only the process owner and deputies change a process plan; the SMP is changed by its "
-        "updating responsibility." if not plan.is_smp else
-        "Only the SMP's updating responsibility can change the service management plan.",
-    )
+    refusal = permissions.edit_refusal(actor, plan)
+    if refusal:
+        raise NotAllowed(refusal)
 
 
 def _require_draft(version, expected_revision=None):
@@ -291,8 +286,7 @@ def delete_kpi(*, kpi, actor):
 def set_distribution(*, plan, actor, users, groups):
     """P6: who receives the plan when it is communicated."""
     _require(
-        permissions.can_edit_plan(actor, plan)
-        or any(permissions.can_communicate(actor, v) for v in plan.versions.all()),
+        permissions.can_set_distribution(actor, plan),
         "Only the plan's editors and its communication responsibility set the distribution list.",
     )
     plan.distribution_users.set(users)

@@ -89,8 +89,9 @@ def _edit_refusal(request, plan, version):
     """Refuse to show an edit form that the services would refuse to save.
 
     The refusal of a frozen version is the model's own message (P4)."""
-    if not permissions.can_edit_plan(request.user, plan):
-        return _refusal(request, plan, "You can read this plan but not change it.", 403, version)
+    refusal = permissions.edit_refusal(request.user, plan)
+    if refusal:
+        return _refusal(request, plan, f"You can read this plan but not change it. {refusal}", 403, version)
     if not version.is_editable:
         refusal = ImmutableVersion(version)
         return _refusal(request, plan, refusal.message, refusal.status_code, version)
@@ -108,12 +109,6 @@ def _add_rule_errors(form, refusal):
                 placed.append(error)
     if refusal.message not in placed:
         form.add_error(None, refusal.message)
-
-
-def _may_set_distribution(user, plan):
-    return permissions.can_edit_plan(user, plan) or any(
-        permissions.can_communicate(user, v) for v in plan._versions()
-    )
 
 
 def _may_view_history(user):
@@ -265,7 +260,7 @@ def _plan_context(request, plan, versions=None):
         "can_confirm_conformance": can_confirm_conformance,
         "nothing_to_do": not (can_revise or can_confirm_conformance or any(
             a.any or a.approval_refusal or a.acknowledged_at for a in actions)),
-        "can_set_distribution": _may_set_distribution(user, plan),
+        "can_set_distribution": permissions.can_set_distribution(user, plan),
         "can_view_history": _may_view_history(user),
         "recipient_count": len(recipients),
         "decisions": _decisions(plan, versions),
@@ -373,7 +368,7 @@ def confirm_conformance(request, pk):
 def distribution_edit(request, pk):
     """P6: the people and roles who receive the plan when it is communicated."""
     plan = _visible_plan(request, pk)
-    if request.method == "GET" and not _may_set_distribution(request.user, plan):
+    if request.method == "GET" and not permissions.can_set_distribution(request.user, plan):
         return _refusal(request, plan, "Only the plan's editors and its communication responsibility "
                                         "set the distribution list.", 403)
     form = DistributionForm(
