@@ -2,6 +2,27 @@
 
 from .models import Decision
 
+# How the portal phrases each action: "<actor> <label> [version n]".
+ACTION_LABELS = {
+    "create": "created the plan",
+    "submit": "submitted",
+    "approve": "approved",
+    "request_changes": "requested changes to",
+    "communicate": "communicated",
+    "acknowledge": "acknowledged",
+    "revise": "started",
+    "supersede": "superseded",
+    "confirm_conformance": "confirmed conformance",
+    "flag_conformance_review": "flagged a conformance review",
+    "set_distribution": "set the distribution list",
+    "start_implementation": "started the implementation",
+    "milestone_done": "completed a milestone",
+    "propose_handover": "proposed a handover",
+    "accept_handover": "accepted the handover",
+    "decline_handover": "declined the handover",
+    "in_operation": "put the process into operation",
+}
+
 
 def record_decision(*, subject, action, actor, comment="", from_state="", to_state=""):
     return Decision.objects.create(

@@ -39,7 +39,9 @@ class Decision(models.Model):
 
     @property
     def action_label(self):
-        return self.action.replace("_", " ").replace("-", " ")
+        from .decisions import ACTION_LABELS
+
+        return ACTION_LABELS.get(self.action, self.action.replace("_", " "))
 
 
 class Notification(models.Model):

@@ -50,7 +50,7 @@ class MilestoneDoneForm(forms.Form):
 
 
 class KpiOperatorForm(forms.Form):
-    operator = forms.ModelChoiceField(queryset=User.objects.none(), label="Operator")
+    operator = forms.ModelChoiceField(queryset=User.objects.none(), label="Operator", empty_label="Choose…")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

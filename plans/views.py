@@ -37,8 +37,10 @@ from .forms import (
 )
 from .models import (
     Acknowledgement,
+    Handover,
     ImmutableVersion,
     Kpi,
+    Milestone,
     Objective,
     Plan,
     PlanVersion,
@@ -273,27 +275,6 @@ def _plan_context(request, plan, versions=None):
     }
 
 
-DECISION_LABELS = {
-    "create": "created the plan",
-    "submit": "submitted",
-    "approve": "approved",
-    "request_changes": "requested changes to",
-    "communicate": "communicated",
-    "acknowledge": "acknowledged",
-    "revise": "started",
-    "supersede": "superseded",
-    "confirm_conformance": "confirmed conformance",
-    "flag_conformance_review": "flagged a conformance review",
-    "set_distribution": "set the distribution list",
-    "start_implementation": "started the implementation",
-    "milestone_done": "completed a milestone",
-    "propose_handover": "proposed a handover",
-    "accept_handover": "accepted the handover",
-    "decline_handover": "declined the handover",
-    "in_operation": "put the process into operation",
-}
-
-
 def _decisions(plan, versions):
     """The decision timeline of the plan and the versions the user may read."""
     numbers = {v.pk: v.number for v in versions}
@@ -302,7 +283,7 @@ def _decisions(plan, versions):
         number = numbers.get(decision.object_id) if decision.content_type.model == "planversion" else None
         entries.append({
             "decision": decision,
-            "label": DECISION_LABELS.get(decision.action, decision.action.replace("_", " ")),
+            "label": decision.action_label,
             "version": number,
             "to_state": decision.to_state,
             "to_label": Status(decision.to_state).label if decision.to_state in Status.values else "",
@@ -707,7 +688,7 @@ class HistoryEntry:
 
 # Bookkeeping fields that change with every save and say nothing to a reader.
 HISTORY_NOISE = {"revision", "edited_at", "last_editor"}
-USER_FIELDS = {"author", "last_editor", "approved_by", "user", "owner", "created_by"}
+USER_FIELDS = {"author", "last_editor", "approved_by", "user", "owner", "created_by", "handed_over_by", "decided_by"}
 
 
 def _history_entries(plan):
@@ -725,6 +706,8 @@ def _history_entries(plan):
         Responsibility.history.filter(version_id__in=list(version_numbers)).select_related("history_user")
     )
     plan_records = list(Plan.history.filter(id=plan.pk).select_related("history_user"))
+    milestone_records = list(Milestone.history.filter(plan_id=plan.pk).select_related("history_user"))
+    handover_records = list(Handover.history.filter(plan_id=plan.pk).select_related("history_user"))
 
     user_ids = {
         getattr(r, f"{name}_id") for records in (version_records, kpi_records, responsibility_records, plan_records)
@@ -741,7 +724,12 @@ def _history_entries(plan):
         "traces_to": lambda pk: f"SMP objective {traced[pk]}" if pk in traced else f"#{pk}",
         "objective": lambda pk: objective_codes.get(pk, f"#{pk}"),
         "version": lambda pk: f"version {version_numbers[pk]}" if pk in version_numbers else f"#{pk}",
-        "status": lambda value: Status(value).label if value in Status.values else value,
+        "status": lambda value: (
+            Status(value).label if value in Status.values
+            else Handover.Status(value).label if value in Handover.Status.values else value
+        ),
+        "implementation_status": lambda value: Plan.ImplementationStatus(value).label
+        if value in Plan.ImplementationStatus.values else value,
         "kind": lambda value: kind_labels.get(value, value),
         "content_hash": lambda value: value[:12],
     }
@@ -782,6 +770,8 @@ def _history_entries(plan):
         (version_records, lambda r: f"Version {r.number}"),
         (objective_records, lambda r: f"Objective {r.code} (version {version_numbers.get(r.version_id, '?')})"),
         (kpi_records, lambda r: f"KPI “{r.metric}” of {objective_codes.get(r.objective_id, '?')}"),
+        (milestone_records, lambda r: f"Milestone “{r.title}”"),
+        (handover_records, lambda r: f"Handover of {date_format(r.handover_on, 'j M Y')}"),
         (responsibility_records, lambda r: f"{kind_labels.get(r.kind, r.kind)} responsibility: "
                                            f"{describe('user', r.user_id)} "
                                            f"(version {version_numbers.get(r.version_id, '?')})"),

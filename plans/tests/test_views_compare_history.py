@@ -114,3 +114,19 @@ def test_history_is_refused_to_staff_with_a_message(approved_plan, owner, staff)
     response = browser_for(staff).get(reverse("plans:history", args=[approved_plan.pk]))
     assert response.status_code == 403
     assert "change history is open to" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_history_shows_implementation_changes_in_words(client_for, auditor, owner, approved_plan, staff):
+    from django.utils import timezone
+
+    from plans import implementation, services
+
+    approved_plan.distribution_users.add(staff)
+    services.communicate_plan(version=approved_plan.current_version, actor=owner)
+    implementation.start_implementation(plan=approved_plan, actor=owner)
+    implementation.save_milestone(plan=approved_plan, actor=owner, title="Runbook", owner=owner,
+                                  due_on=timezone.localdate())
+    html = client_for(auditor).get(f"/plans/{approved_plan.pk}/history/").content.decode()
+    assert "Not started → In implementation" in html
+    assert "Milestone “Runbook”" in html
