@@ -209,16 +209,22 @@ def propose_handover(*, plan, actor, receivers, handover_on=None, open_points=""
     return handover
 
 
+def _lock_open_handover(handover, actor, verb):
+    """D3: only a named receiver decides, and only on a handover still proposed."""
+    handover = Handover.objects.select_for_update(of=("self",)).select_related("plan").get(pk=handover.pk)
+    if not handover.receivers.filter(pk=actor.pk).exists():
+        raise NotAllowed(f"Only a person named as receiver can {verb} this handover.")
+    if handover.status != Handover.Status.PROPOSED:
+        raise Conflict(f"This handover was already {handover.get_status_display().lower()}.")
+    return handover
+
+
 @atomic_as_actor
 def accept_handover(*, handover, actor, comment=""):
     """D3: a receiver accepts; the receivers now hold the implementation
     responsibility and the plan is in operation."""
-    handover = Handover.objects.select_for_update(of=("self",)).select_related("plan").get(pk=handover.pk)
+    handover = _lock_open_handover(handover, actor, "accept")
     plan = _lock_plan(handover.plan)
-    if not handover.receivers.filter(pk=actor.pk).exists():
-        raise NotAllowed("Only a person named as receiver can accept this handover.")
-    if handover.status != Handover.Status.PROPOSED:
-        raise Conflict(f"This handover was already {handover.get_status_display().lower()}.")
     missing = kpis_without_operator(plan)
     if missing:
         raise RuleViolation(
@@ -262,11 +268,7 @@ def accept_handover(*, handover, actor, comment=""):
 @atomic_as_actor
 def decline_handover(*, handover, actor, reason):
     """D3: a receiver declines with a reason; the responsibility stays where it was."""
-    handover = Handover.objects.select_for_update(of=("self",)).select_related("plan").get(pk=handover.pk)
-    if not handover.receivers.filter(pk=actor.pk).exists():
-        raise NotAllowed("Only a person named as receiver can decline this handover.")
-    if handover.status != Handover.Status.PROPOSED:
-        raise Conflict(f"This handover was already {handover.get_status_display().lower()}.")
+    handover = _lock_open_handover(handover, actor, "decline")
     if not (reason or "").strip():
         raise RuleViolation("Say why you decline the handover.", field="reason")
     handover.status = Handover.Status.DECLINED

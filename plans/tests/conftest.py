@@ -1,5 +1,9 @@
 import pytest
 
+from accounts import roles
+from accounts.tests.factories import UserFactory
+from plans import implementation, services
+from plans.models import Plan
 from plans.tests import factories
 
 
@@ -18,3 +22,26 @@ def process_plan(smp, owner, manager):
 @pytest.fixture
 def approved_plan(smp, owner, manager):
     return factories.approved_process_plan(owner, manager)
+
+
+@pytest.fixture
+def operators(db):
+    """Two people who will operate a process (D3 receivers)."""
+    return [
+        UserFactory(username="op1", first_name="Omar", last_name="Ortiz", roles=[roles.STAFF]),
+        UserFactory(username="op2", first_name="Ola", last_name="Olsen", roles=[roles.STAFF]),
+    ]
+
+
+@pytest.fixture
+def communicated_plan(approved_plan, owner, staff):
+    """`approved_plan`, communicated to `staff` by its owner."""
+    approved_plan.distribution_users.add(staff)
+    services.communicate_plan(version=approved_plan.current_version, actor=owner)
+    return Plan.objects.get(pk=approved_plan.pk)
+
+
+@pytest.fixture
+def implementing_plan(communicated_plan, owner):
+    """`communicated_plan`, with its implementation started by the owner."""
+    return implementation.start_implementation(plan=communicated_plan, actor=owner)

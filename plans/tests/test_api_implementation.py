@@ -2,26 +2,9 @@
 
 import pytest
 
-from accounts import roles
-from accounts.tests.factories import UserFactory
 from plans import implementation, services
 from plans.models import Handover, Milestone, Plan
 from plans.tests import factories
-
-
-@pytest.fixture
-def operators(db):
-    return [
-        UserFactory(username="op1", roles=[roles.STAFF]),
-        UserFactory(username="op2", roles=[roles.STAFF]),
-    ]
-
-
-@pytest.fixture
-def implementing_plan(approved_plan, owner, staff):
-    approved_plan.distribution_users.add(staff)
-    services.communicate_plan(version=approved_plan.current_version, actor=owner)
-    return implementation.start_implementation(plan=Plan.objects.get(pk=approved_plan.pk), actor=owner)
 
 
 @pytest.mark.django_db

@@ -5,34 +5,12 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts import roles
-from accounts.tests.factories import UserFactory
 from pdca.exceptions import Conflict, NotAllowed, RuleViolation
 from pdca.models import Decision
 from plans import implementation, permissions, services
 from plans.models import Handover, Kpi, Plan
 
 InOperation = Plan.ImplementationStatus.IN_OPERATION
-
-
-@pytest.fixture
-def operators(db):
-    return [
-        UserFactory(username="op1", roles=[roles.STAFF]),
-        UserFactory(username="op2", roles=[roles.STAFF]),
-    ]
-
-
-@pytest.fixture
-def communicated_plan(approved_plan, owner, staff):
-    approved_plan.distribution_users.add(staff)
-    services.communicate_plan(version=approved_plan.current_version, actor=owner)
-    return Plan.objects.get(pk=approved_plan.pk)
-
-
-@pytest.fixture
-def implementing_plan(communicated_plan, owner):
-    return implementation.start_implementation(plan=communicated_plan, actor=owner)
 
 
 def _assign_all_kpis(plan, actor, operator):

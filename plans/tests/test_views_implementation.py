@@ -5,26 +5,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts import roles
-from accounts.tests.factories import UserFactory
 from plans import implementation, services
 from plans.models import Handover, Milestone, Plan
 from plans.tests import factories
-
-
-@pytest.fixture
-def operators(db):
-    return [
-        UserFactory(username="op1", first_name="Omar", last_name="Ortiz", roles=[roles.STAFF]),
-        UserFactory(username="op2", first_name="Ola", last_name="Olsen", roles=[roles.STAFF]),
-    ]
-
-
-@pytest.fixture
-def implementing_plan(approved_plan, owner, staff):
-    approved_plan.distribution_users.add(staff)
-    services.communicate_plan(version=approved_plan.current_version, actor=owner)
-    return implementation.start_implementation(plan=Plan.objects.get(pk=approved_plan.pk), actor=owner)
 
 
 def _url(plan, rest=""):
