@@ -51,7 +51,7 @@ class PlanApiAccess(permissions.PlanAccess):
 
 class ProcessPermissions(DjangoModelPermissions):
     """Reading processes needs `plans.view_process`; who may name owners is
-    decided by `services.set_process_owner`."""
+    decided by `services.save_process`."""
 
     perms_map = {
         **{method: [] for method in DjangoModelPermissions.perms_map},
@@ -149,7 +149,7 @@ class ProcessSerializer(serializers.ModelSerializer):
 class ProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """ISO/IEC 20000 processes. Managers create them and name their owner and
-    deputies (`services.set_process_owner`); the object permissions follow."""
+    deputies (`services.save_process`); the object permissions follow."""
 
     serializer_class = ProcessSerializer
     permission_classes = [ProcessPermissions]
@@ -159,18 +159,17 @@ class ProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        process = Process(name=data["name"], description=data.get("description", ""))
-        serializer.instance = services.set_process_owner(
-            process=process, owner=data["owner"], deputies=data.get("deputies", []), actor=self.request.user
+        serializer.instance = services.save_process(
+            actor=self.request.user, name=data["name"], description=data.get("description", ""),
+            owner=data["owner"], deputies=data.get("deputies", []),
         )
 
     def perform_update(self, serializer):
         process, data = serializer.instance, serializer.validated_data
-        process.name = data.get("name", process.name)
-        process.description = data.get("description", process.description)
-        services.set_process_owner(
-            process=process, owner=data.get("owner", process.owner),
-            deputies=data.get("deputies", list(process.deputies.all())), actor=self.request.user,
+        serializer.instance = services.save_process(
+            actor=self.request.user, process=process, name=data.get("name", process.name),
+            description=data.get("description", process.description), owner=data.get("owner", process.owner),
+            deputies=data.get("deputies", list(process.deputies.all())),
         )
 
 

@@ -195,3 +195,28 @@ class CompareForm(forms.Form):
         choices = [(v.number, f"Version {v.number} ({v.get_status_display().lower()})") for v in versions]
         self.fields["a"].choices = choices
         self.fields["b"].choices = choices
+
+
+class ProcessForm(forms.ModelForm):
+    """A process with its owner and deputies; the rules are in services.save_process."""
+
+    class Meta:
+        model = Process
+        fields = ["name", "description", "owner", "deputies"]
+        widgets = {"description": forms.Textarea(attrs={"class": "short", "rows": 3})}
+        help_texts = {
+            "owner": "Plans, operates and improves the process; changes only the plans of his or her processes.",
+            "deputies": "May edit the process plan on the owner's behalf.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+        self.fields["owner"].queryset = people
+        self.fields["deputies"].queryset = people
+        self.fields["deputies"].widget = forms.CheckboxSelectMultiple()
+        self.fields["deputies"].widget.choices = self.fields["deputies"].choices
+
+    def validate_unique(self):
+        # Uniqueness is a rule of services.save_process, which says it per field.
+        pass

@@ -13,7 +13,7 @@ from pdca.history import atomic_as_actor
 from pdca.notifications import notify
 
 from . import permissions
-from .models import Acknowledgement, Kpi, Objective, Plan, PlanVersion, Responsibility
+from .models import Acknowledgement, Kpi, Objective, Plan, PlanVersion, Process, Responsibility
 
 Status = PlanVersion.Status
 User = get_user_model()
@@ -109,15 +109,42 @@ def create_process_plan(*, process, actor, title=""):
 
 
 @atomic_as_actor
-def set_process_owner(*, process, owner, deputies, actor):
-    """Managers name process owners; the object permissions follow."""
-    _require(actor.has_perm("plans.change_process") or actor.is_superuser, "Only managers name process owners.")
-    process.owner = owner
+def save_process(*, actor, name, owner, deputies=(), description="", process=None):
+    """Managers create processes and name their owner and deputies; the object
+    permissions on the process's plan follow (a process owner changes only
+    his or her own plans)."""
+    needed = "plans.add_process" if process is None else "plans.change_process"
+    if permissions.is_read_only(actor) or not actor.has_perm(needed):
+        raise NotAllowed("Only managers create processes and name their owners.")
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["A process needs a name."]
+    elif Process.objects.filter(name__iexact=name).exclude(pk=getattr(process, "pk", None)).exists():
+        errors["name"] = [f"There is already a process called “{name}”."]
+    if owner is None:
+        errors["owner"] = ["A process needs an owner."]
+    deputies = [d for d in dict.fromkeys(deputies or []) if owner is None or d.pk != owner.pk]
+    if errors:
+        raise RuleViolation("The process cannot be saved: " + " ".join(m for ms in errors.values() for m in ms),
+                            errors=errors)
+    previous_owner = process.owner if process is not None and process.pk else None
+    process = process or Process()
+    process.name, process.description, process.owner = name, description or "", owner
     process.save()
     process.deputies.set(deputies)
+    if previous_owner != owner:
+        record_decision(subject=process, action="name_process_owner", actor=actor,
+                        comment=f"Owner: {owner}" + (f" (was {previous_owner})" if previous_owner else ""))
     if hasattr(process, "plan"):
         permissions.sync_plan_permissions(process.plan)
     return process
+
+
+def set_process_owner(*, process, owner, deputies, actor):
+    """Name the owner and deputies of an existing process."""
+    return save_process(actor=actor, process=process, name=process.name, description=process.description,
+                        owner=owner, deputies=deputies)
 
 
 # -- editing a draft -------------------------------------------------------

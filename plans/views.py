@@ -31,6 +31,7 @@ from .forms import (
     KpiForm,
     ObjectiveForm,
     PlanFilter,
+    ProcessForm,
     ProcessPlanCreateForm,
     ResponsibilitiesForm,
     SectionForm,
@@ -809,3 +810,39 @@ def plan_history(request, pk):
                         403)
     page = Paginator(_history_entries(plan), 50).get_page(request.GET.get("page"))
     return render(request, "plans/history.html", {"plan": plan, "page": page})
+
+
+# -- processes ---------------------------------------------------------------
+
+
+def process_list(request):
+    """The processes of the SMS with their owners, deputies and plans."""
+    processes = Process.objects.select_related("owner", "plan").prefetch_related("deputies").order_by("name")
+    return render(request, "plans/process_list.html", {
+        "processes": processes,
+        "can_manage": request.user.has_perm("plans.change_process") and not permissions.is_read_only(request.user),
+    })
+
+
+def process_edit(request, process_id=None):
+    """Managers create a process or name its owner and deputies."""
+    process = get_object_or_404(Process, pk=process_id) if process_id else None
+    needed = "plans.add_process" if process is None else "plans.change_process"
+    if not request.user.has_perm(needed) or permissions.is_read_only(request.user):
+        messages.error(request, "Only managers create processes and name their owners.")
+        return redirect("plans:processes")
+    form = ProcessForm(request.POST or None, instance=process)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.save_process(
+                actor=request.user, process=process, name=data["name"], description=data["description"],
+                owner=data["owner"], deputies=list(data["deputies"]),
+            )
+        except RuleViolation as refusal:
+            _add_rule_errors(form, refusal)
+        else:
+            messages.success(request, f"{saved} is owned by {saved.owner}.")
+            return redirect("plans:processes")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "plans/process_form.html", {"form": form, "process": process}, status=status)

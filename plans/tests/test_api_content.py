@@ -32,7 +32,7 @@ def test_only_managers_name_process_owners(api_for, owner, other_owner, staff):
     process = factories.ProcessFactory(name="Problem management", owner=owner)
     response = api_for(owner).patch(f"/api/v1/processes/{process.pk}/", {"owner": other_owner.pk}, format="json")
     assert response.status_code == 403
-    assert response.json()["detail"] == "Only managers name process owners."
+    assert response.json()["detail"] == "Only managers create processes and name their owners."
     assert Process.objects.get(pk=process.pk).owner == owner
     created = api_for(owner).post("/api/v1/processes/", {"name": "Mine", "owner": owner.pk}, format="json")
     assert created.status_code == 403
