@@ -273,6 +273,7 @@ def _plan_context(request, plan, versions=None):
         "not_acknowledged": [a for a in acknowledgements if not a.acknowledged_at],
         "sees_acknowledgements": permissions.reads_all_plans(user),
         "smp_in_force": services.current_smp().current_version if not plan.is_smp else None,
+        "overdue_milestones": 0 if plan.is_smp else plan.milestones.overdue().count(),
     }
 
 

@@ -193,3 +193,13 @@ def test_dashboard_runs_a_constant_number_of_queries(client_for, owner, manager,
     make(2, 12)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get("/")
+
+
+@pytest.mark.django_db
+def test_overdue_milestones_are_visible_on_the_plan_page(client_for, owner, implementing_plan):
+    implementation.save_milestone(
+        plan=implementing_plan, actor=owner, title="Late", owner=owner,
+        due_on=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    html = client_for(owner).get(f"/plans/{implementing_plan.pk}/").content.decode()
+    assert "1 overdue milestone" in html
