@@ -43,8 +43,15 @@ class DecisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Decision
         fields = [
-            "id", "subject_type", "object_id", "action", "actor", "at", "comment",
-            "from_state", "to_state",
+            "id",
+            "subject_type",
+            "object_id",
+            "action",
+            "actor",
+            "at",
+            "comment",
+            "from_state",
+            "to_state",
         ]
         read_only_fields = fields
 

@@ -26,8 +26,12 @@ ACTION_LABELS = {
 
 def record_decision(*, subject, action, actor, comment="", from_state="", to_state=""):
     return Decision.objects.create(
-        subject=subject, action=action, actor=actor, comment=comment or "",
-        from_state=from_state or "", to_state=to_state or "",
+        subject=subject,
+        action=action,
+        actor=actor,
+        comment=comment or "",
+        from_state=from_state or "",
+        to_state=to_state or "",
     )
 
 

@@ -13,7 +13,14 @@ DEMO_USERS = {
     "Manager": ("manager", "Morgan", "Meyer", "Chief Operating Officer", [roles.MANAGER], False),
     "Manager (second)": ("manager2", "Dana", "Brooks", "Head of IT Services", [roles.MANAGER], False),
     "Process owner": ("owner", "Olivia", "Owen", "Service operations lead", [roles.PROCESS_OWNER], False),
-    "Process owner (second)": ("owner2", "Peter", "Park", "Change and release lead", [roles.PROCESS_OWNER], False),
+    "Process owner (second)": (
+        "owner2",
+        "Peter",
+        "Park",
+        "Change and release lead",
+        [roles.PROCESS_OWNER],
+        False,
+    ),
     "Operator": ("operator", "Omar", "Ortiz", "Service desk supervisor", [roles.STAFF], False),
     "CSI owner": ("csi", "Chris", "Imhof", "Continual improvement manager", [roles.CSI_OWNER], False),
     "Auditor": ("auditor", "Ada", "Aldridge", "Internal auditor", [roles.AUDITOR], False),
@@ -27,8 +34,12 @@ def create_users():
         user, created = User.objects.get_or_create(
             username=username,
             defaults={
-                "first_name": first, "last_name": last, "job_title": title,
-                "email": f"{username}@example.com", "is_superuser": superuser, "is_staff": superuser,
+                "first_name": first,
+                "last_name": last,
+                "job_title": title,
+                "email": f"{username}@example.com",
+                "is_superuser": superuser,
+                "is_staff": superuser,
             },
         )
         if created:

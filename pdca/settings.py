@@ -267,6 +267,9 @@ LOGGING = {
 # A broker that is down must not hang a web request: publishing gives up fast,
 # and the periodic jobs re-derive the work from the database.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3

@@ -17,9 +17,7 @@ from .models import Notification
 def healthz(request):
     checks = {"database": database_status(), "broker": broker_status()}
     healthy = all(check["status"] == "up" for check in checks.values())
-    return JsonResponse(
-        {"status": "up" if healthy else "down", **checks}, status=200 if healthy else 503
-    )
+    return JsonResponse({"status": "up" if healthy else "down", **checks}, status=200 if healthy else 503)
 
 
 def dashboard(request):

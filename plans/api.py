@@ -32,6 +32,7 @@ Status = PlanVersion.Status
 
 # -- permissions ---------------------------------------------------------------
 
+
 class PlanApiAccess(permissions.PlanAccess):
     """`PlanAccess` for every object that belongs to a plan (versions, objectives,
     KPIs), with a refusal that says why."""
@@ -62,6 +63,7 @@ class ProcessPermissions(DjangoModelPermissions):
 
 # -- small shared serializers ----------------------------------------------------
 
+
 class PersonSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
 
@@ -81,7 +83,8 @@ class VersionRefSerializer(serializers.ModelSerializer):
 class RefusalSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="Why the request was refused; nothing was changed.")
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False,
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
         help_text="The messages per field at fault.",
     )
 
@@ -97,14 +100,16 @@ def _errors(*codes):
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="",
-                                    help_text="Recorded with the decision.")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Recorded with the decision."
+    )
 
 
 class RequestChangesSerializer(serializers.Serializer):
     # Required by the rule in services.request_changes, which says so with its own message.
-    comment = serializers.CharField(required=False, allow_blank=True, default="",
-                                    help_text="Required: what has to change.")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required: what has to change."
+    )
 
 
 def _active_users(**kwargs):
@@ -132,6 +137,7 @@ class VisibleObjectiveField(serializers.PrimaryKeyRelatedField):
 
 # -- processes -----------------------------------------------------------------
 
+
 class ProcessSerializer(serializers.ModelSerializer):
     owner = _active_users()
     deputies = _active_users(many=True, required=False)
@@ -146,8 +152,13 @@ class ProcessSerializer(serializers.ModelSerializer):
         return plan.pk if plan else None
 
 
-class ProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class ProcessViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """ISO/IEC 20000 processes. Managers create them and name their owner and
     deputies (`services.save_process`); the object permissions follow."""
 
@@ -160,20 +171,27 @@ class ProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.save_process(
-            actor=self.request.user, name=data["name"], description=data.get("description", ""),
-            owner=data["owner"], deputies=data.get("deputies", []),
+            actor=self.request.user,
+            name=data["name"],
+            description=data.get("description", ""),
+            owner=data["owner"],
+            deputies=data.get("deputies", []),
         )
 
     def perform_update(self, serializer):
         process, data = serializer.instance, serializer.validated_data
         serializer.instance = services.save_process(
-            actor=self.request.user, process=process, name=data.get("name", process.name),
-            description=data.get("description", process.description), owner=data.get("owner", process.owner),
+            actor=self.request.user,
+            process=process,
+            name=data.get("name", process.name),
+            description=data.get("description", process.description),
+            owner=data.get("owner", process.owner),
             deputies=data.get("deputies", list(process.deputies.all())),
         )
 
 
 # -- objectives and KPIs ---------------------------------------------------------
+
 
 class KpiSerializer(serializers.ModelSerializer):
     objective = VisibleObjectiveField()
@@ -186,15 +204,22 @@ class KpiSerializer(serializers.ModelSerializer):
 
 class ObjectiveSerializer(serializers.ModelSerializer):
     version = VisibleVersionField()
-    code = serializers.CharField(max_length=20, required=False, allow_blank=True,
-                                 help_text="A short reference such as O1, kept across versions; "
-                                           "the next free one when left empty.")
+    code = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        help_text="A short reference such as O1, kept across versions; the next free one when left empty.",
+    )
     traces_to = serializers.PrimaryKeyRelatedField(
-        queryset=Objective.objects.all(), required=False, allow_null=True,
+        queryset=Objective.objects.all(),
+        required=False,
+        allow_null=True,
         help_text="The SMP objective this objective serves (process plans).",
     )
     revision = serializers.IntegerField(
-        write_only=True, required=False, min_value=1,
+        write_only=True,
+        required=False,
+        min_value=1,
         help_text="The version's revision this change is based on; a stale one is refused with 409.",
     )
     kpis = KpiSerializer(many=True, read_only=True)
@@ -281,6 +306,7 @@ class KpiViewSet(viewsets.ModelViewSet):
 
 # -- versions ----------------------------------------------------------------------
 
+
 class VersionSummarySerializer(serializers.ModelSerializer):
     """A version in a list: its state, not its content."""
 
@@ -294,9 +320,23 @@ class VersionSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanVersion
         fields = [
-            "id", "plan", "plan_title", "plan_kind", "number", "status", "revision", "conforms_to",
-            "author", "last_editor", "edited_at", "submitted_at", "approved_at", "approved_by",
-            "communicated_at", "superseded_at", "content_hash",
+            "id",
+            "plan",
+            "plan_title",
+            "plan_kind",
+            "number",
+            "status",
+            "revision",
+            "conforms_to",
+            "author",
+            "last_editor",
+            "edited_at",
+            "submitted_at",
+            "approved_at",
+            "approved_by",
+            "communicated_at",
+            "superseded_at",
+            "content_hash",
         ]
         read_only_fields = fields
 
@@ -331,8 +371,14 @@ class VersionSerializer(VersionSummarySerializer):
 
     class Meta(VersionSummarySerializer.Meta):
         fields = [
-            *VersionSummarySerializer.Meta.fields, "section_definitions", "sections", "sections_html",
-            "responsibilities", "objectives", "available_actions", "submission_problems",
+            *VersionSummarySerializer.Meta.fields,
+            "section_definitions",
+            "sections",
+            "sections_html",
+            "responsibilities",
+            "objectives",
+            "available_actions",
+            "submission_problems",
         ]
         read_only_fields = fields
 
@@ -372,8 +418,9 @@ class VersionSerializer(VersionSummarySerializer):
 
 class VersionEditSerializer(serializers.Serializer):
     revision = serializers.IntegerField(
-        min_value=1, help_text="Required, with PATCH too: the revision you started from; if somebody saved "
-                               "since, you get 409.",
+        min_value=1,
+        help_text="Required, with PATCH too: the revision you started from; if somebody saved "
+        "since, you get 409.",
     )
     sections = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
@@ -390,7 +437,8 @@ class ResponsibilityAssignmentSerializer(serializers.Serializer):
     implementation = _active_users(many=True, required=False)
     updating = _active_users(many=True, required=False)
     revision = serializers.IntegerField(
-        required=False, min_value=1,
+        required=False,
+        min_value=1,
         help_text="The version's revision this change is based on; a stale one is refused with 409.",
     )
 
@@ -407,16 +455,18 @@ def version_actions(user, version, problems=None):
         actions += ["approve", "request-changes"]
     if version.status == Status.APPROVED and permissions.can_communicate(user, version):
         actions.append("communicate")
-    if version.communicated_at and version.acknowledgements.filter(
-        user=user, acknowledged_at__isnull=True
-    ).exists():
+    if (
+        version.communicated_at
+        and version.acknowledgements.filter(user=user, acknowledged_at__isnull=True).exists()
+    ):
         actions.append("acknowledge")
     return actions
 
 
 class VersionFilter(filters.FilterSet):
     awaiting_my_approval = filters.BooleanFilter(
-        method="filter_awaiting_my_approval", label="In review with me as the named approver",
+        method="filter_awaiting_my_approval",
+        label="In review with me as the named approver",
     )
 
     class Meta:
@@ -435,9 +485,12 @@ def versions_with_content(queryset):
     """What VersionSerializer (and compare_versions) read, in a fixed number of queries."""
     return queryset.select_related(*VERSION_STATE).prefetch_related(
         Prefetch("responsibilities", queryset=Responsibility.objects.select_related("user")),
-        Prefetch("objectives", queryset=Objective.objects.select_related("traces_to").prefetch_related(
-            Prefetch("kpis", queryset=Kpi.objects.select_related("owner"))
-        )),
+        Prefetch(
+            "objectives",
+            queryset=Objective.objects.select_related("traces_to").prefetch_related(
+                Prefetch("kpis", queryset=Kpi.objects.select_related("owner"))
+            ),
+        ),
     )
 
 
@@ -475,36 +528,53 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = VersionSerializer(fresh, context=self.get_serializer_context())
         return Response(serializer.data, status=status_code)
 
-    @extend_schema(request=VersionEditSerializer, responses=VERSION_RESPONSES,
-                   description="Save section texts of a draft (`services.update_draft`). An approved version "
-                               "never changes: revise the plan instead.")
+    @extend_schema(
+        request=VersionEditSerializer,
+        responses=VERSION_RESPONSES,
+        description="Save section texts of a draft (`services.update_draft`). An approved version "
+        "never changes: revise the plan instead.",
+    )
     def update(self, request, pk=None):
         version = self.get_object()
         data = self._valid(VersionEditSerializer)
-        services.update_draft(version=version, actor=request.user, expected_revision=data["revision"],
-                              sections=data["sections"])
+        services.update_draft(
+            version=version, actor=request.user, expected_revision=data["revision"], sections=data["sections"]
+        )
         return self._respond(version)
 
-    @extend_schema(request=VersionEditSerializer, responses=VERSION_RESPONSES,
-                   description="Same as PUT: `revision` and `sections` are required; the sections named are "
-                               "saved, the others keep their text.")
+    @extend_schema(
+        request=VersionEditSerializer,
+        responses=VERSION_RESPONSES,
+        description="Same as PUT: `revision` and `sections` are required; the sections named are "
+        "saved, the others keep their text.",
+    )
     def partial_update(self, request, pk=None):
         return self.update(request, pk)
 
-    @extend_schema(request=ResponsibilityAssignmentSerializer, responses=VERSION_RESPONSES,
-                   description="P2: name the five responsibilities of a draft at once.")
+    @extend_schema(
+        request=ResponsibilityAssignmentSerializer,
+        responses=VERSION_RESPONSES,
+        description="P2: name the five responsibilities of a draft at once.",
+    )
     @action(detail=True, methods=["put"])
     def responsibilities(self, request, pk=None):
         version = self.get_object()
         data = self._valid(ResponsibilityAssignmentSerializer)
         assignments = {kind: data.get(kind, []) for kind in Responsibility.Kind.values}
-        services.set_responsibilities(version=version, actor=request.user, assignments=assignments,
-                                      expected_revision=data.get("revision"))
+        services.set_responsibilities(
+            version=version,
+            actor=request.user,
+            assignments=assignments,
+            expected_revision=data.get("revision"),
+        )
         return self._respond(version)
 
-    @extend_schema(request=CommentSerializer, responses=VERSION_RESPONSES,
-                   description="draft -> in review. Refused (400, `errors` per field) while a "
-                               "responsibility, objective, KPI or section is missing (P2).")
+    @extend_schema(
+        request=CommentSerializer,
+        responses=VERSION_RESPONSES,
+        description="draft -> in review. Refused (400, `errors` per field) while a "
+        "responsibility, objective, KPI or section is missing (P2).",
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         version = self.get_object()
@@ -512,9 +582,12 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         services.submit_plan(version=version, actor=request.user, comment=comment)
         return self._respond(version)
 
-    @extend_schema(request=CommentSerializer, responses=VERSION_RESPONSES,
-                   description="in review -> approved, by the named approver, who is a manager and neither "
-                               "author nor last editor (P3). Supersedes the previous version (P4).")
+    @extend_schema(
+        request=CommentSerializer,
+        responses=VERSION_RESPONSES,
+        description="in review -> approved, by the named approver, who is a manager and neither "
+        "author nor last editor (P3). Supersedes the previous version (P4).",
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         version = self.get_object()
@@ -522,26 +595,37 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         services.approve_plan(version=version, actor=request.user, comment=comment)
         return self._respond(version)
 
-    @extend_schema(request=RequestChangesSerializer, responses=VERSION_RESPONSES,
-                   description="in review -> draft, by the named approver, with a comment.")
+    @extend_schema(
+        request=RequestChangesSerializer,
+        responses=VERSION_RESPONSES,
+        description="in review -> draft, by the named approver, with a comment.",
+    )
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request, pk=None):
         version = self.get_object()
-        services.request_changes(version=version, actor=request.user,
-                                 comment=self._valid(RequestChangesSerializer)["comment"])
+        services.request_changes(
+            version=version, actor=request.user, comment=self._valid(RequestChangesSerializer)["comment"]
+        )
         return self._respond(version)
 
-    @extend_schema(request=CommentSerializer, responses=VERSION_RESPONSES,
-                   description="approved -> communicated: sent to the plan's distribution list (P6).")
+    @extend_schema(
+        request=CommentSerializer,
+        responses=VERSION_RESPONSES,
+        description="approved -> communicated: sent to the plan's distribution list (P6).",
+    )
     @action(detail=True, methods=["post"])
     def communicate(self, request, pk=None):
         version = self.get_object()
-        services.communicate_plan(version=version, actor=request.user,
-                                  comment=self._valid(CommentSerializer)["comment"])
+        services.communicate_plan(
+            version=version, actor=request.user, comment=self._valid(CommentSerializer)["comment"]
+        )
         return self._respond(version)
 
-    @extend_schema(request=None, responses=VERSION_RESPONSES,
-                   description="P6: confirm having read a communicated version, once.")
+    @extend_schema(
+        request=None,
+        responses=VERSION_RESPONSES,
+        description="P6: confirm having read a communicated version, once.",
+    )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         version = self.get_object()
@@ -550,6 +634,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 # -- responsibilities and acknowledgements (read) --------------------------------
+
 
 class ResponsibilitySerializer(serializers.ModelSerializer):
     user = PersonSerializer(read_only=True)
@@ -613,6 +698,7 @@ class AcknowledgementViewSet(viewsets.ReadOnlyModelViewSet):
 
 # -- plans ----------------------------------------------------------------------
 
+
 def plan_actions(user, plan):
     """The API actions `user` may take on `plan` now."""
     editable = permissions.can_edit_plan(user, plan)
@@ -633,29 +719,50 @@ class PlanSerializer(serializers.ModelSerializer):
     process_name = serializers.CharField(source="process.name", read_only=True, allow_null=True)
     owner = PersonSerializer(read_only=True, allow_null=True)
     created_by = PersonSerializer(read_only=True)
-    conforms_to = VersionRefSerializer(read_only=True, allow_null=True,
-                                       help_text="The SMP version this plan conforms to (P1).")
-    latest_version = VersionRefSerializer(read_only=True, allow_null=True,
-                                          help_text="The newest version (that you may see).")
+    conforms_to = VersionRefSerializer(
+        read_only=True, allow_null=True, help_text="The SMP version this plan conforms to (P1)."
+    )
+    latest_version = VersionRefSerializer(
+        read_only=True, allow_null=True, help_text="The newest version (that you may see)."
+    )
     current_version = VersionRefSerializer(
-        read_only=True, allow_null=True,
+        read_only=True,
+        allow_null=True,
         help_text="The version in force: the newest approved or communicated one.",
     )
-    versions = VersionRefSerializer(source="versions_newest_first", many=True, read_only=True,
-                                    help_text="Every version (that you may see), newest first.")
+    versions = VersionRefSerializer(
+        source="versions_newest_first",
+        many=True,
+        read_only=True,
+        help_text="Every version (that you may see), newest first.",
+    )
     distribution_users = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     distribution_groups = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     available_actions = serializers.SerializerMethodField(
         help_text="What you may do with the plan now; only in the representation of one plan "
-                  "(null in lists).",
+        "(null in lists).",
     )
 
     class Meta:
         model = Plan
         fields = [
-            "id", "kind", "title", "process", "process_name", "owner", "smp", "conforms_to",
-            "conformance_review_due", "latest_version", "current_version", "versions",
-            "distribution_users", "distribution_groups", "created_by", "created_at", "available_actions",
+            "id",
+            "kind",
+            "title",
+            "process",
+            "process_name",
+            "owner",
+            "smp",
+            "conforms_to",
+            "conformance_review_due",
+            "latest_version",
+            "current_version",
+            "versions",
+            "distribution_users",
+            "distribution_groups",
+            "created_by",
+            "created_at",
+            "available_actions",
         ]
         read_only_fields = fields
 
@@ -667,14 +774,16 @@ class PlanSerializer(serializers.ModelSerializer):
 
 class PlanCreateSerializer(serializers.Serializer):
     process = serializers.PrimaryKeyRelatedField(queryset=Process.objects.all())
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                  help_text="Defaults to “<process> plan”.")
+    title = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Defaults to “<process> plan”."
+    )
 
 
 class PlanTitleSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False)
     revision = serializers.IntegerField(
-        min_value=1, help_text="The revision of the plan's draft you started from; a stale one gives 409.",
+        min_value=1,
+        help_text="The revision of the plan's draft you started from; a stale one gives 409.",
     )
 
 
@@ -713,19 +822,29 @@ class ComparisonSerializer(serializers.Serializer):
 def comparison(plan, old, new):
     sections = []
     for section in diff.compare_versions(old, new):
-        sections.append({
-            "key": section.key, "title": section.title, "changed": section.changed,
-            "old": section.old_text, "new": section.new_text,
-            "rows": [{"kind": kind, "old_html": str(left), "new_html": str(right)}
-                     for kind, left, right in section.rows],
-        })
+        sections.append(
+            {
+                "key": section.key,
+                "title": section.title,
+                "changed": section.changed,
+                "old": section.old_text,
+                "new": section.new_text,
+                "rows": [
+                    {"kind": kind, "old_html": str(left), "new_html": str(right)}
+                    for kind, left, right in section.rows
+                ],
+            }
+        )
     return {"plan": plan.pk, "a": old, "b": new, "sections": sections}
 
 
 class PlanFilter(filters.FilterSet):
     owner = filters.NumberFilter(field_name="process__owner", label="Process owner (user id)")
-    status = filters.ChoiceFilter(choices=Status.choices, method="filter_status",
-                                  label="Status of the newest version (that you may see)")
+    status = filters.ChoiceFilter(
+        choices=Status.choices,
+        method="filter_status",
+        label="Status of the newest version (that you may see)",
+    )
 
     class Meta:
         model = Plan
@@ -734,7 +853,9 @@ class PlanFilter(filters.FilterSet):
     def filter_status(self, queryset, name, value):
         visible = PlanVersion.objects.visible_to(self.request.user).values("pk")
         newest = (
-            PlanVersion.objects.filter(plan=OuterRef("pk"), pk__in=visible).order_by("-number").values("status")[:1]
+            PlanVersion.objects.filter(plan=OuterRef("pk"), pk__in=visible)
+            .order_by("-number")
+            .values("status")[:1]
         )
         return queryset.annotate(newest_status=Subquery(newest)).filter(newest_status=value)
 
@@ -775,8 +896,9 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return {**super().get_serializer_context(), "detail": self.action != "list"}
 
     def _valid(self, serializer_class, data=None):
-        serializer = serializer_class(data=self.request.data if data is None else data,
-                                      context=self.get_serializer_context())
+        serializer = serializer_class(
+            data=self.request.data if data is None else data, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -784,49 +906,72 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         fresh = self.get_queryset().get(pk=plan.pk)
         return Response(self.get_serializer(fresh).data, status=status_code)
 
-    @extend_schema(request=PlanCreateSerializer, responses={201: PlanSerializer, **_errors(400, 403)},
-                   description="Create the plan of a process (its owner or a deputy); it belongs to the SMP "
-                               "and conforms to its version in force (P1).")
+    @extend_schema(
+        request=PlanCreateSerializer,
+        responses={201: PlanSerializer, **_errors(400, 403)},
+        description="Create the plan of a process (its owner or a deputy); it belongs to the SMP "
+        "and conforms to its version in force (P1).",
+    )
     def create(self, request):
         data = self._valid(PlanCreateSerializer)
-        plan = services.create_process_plan(process=data["process"], actor=request.user,
-                                            title=data.get("title", ""))
+        plan = services.create_process_plan(
+            process=data["process"], actor=request.user, title=data.get("title", "")
+        )
         return self._respond(plan, status.HTTP_201_CREATED)
 
-    @extend_schema(request=PlanTitleSerializer, responses=PLAN_RESPONSES,
-                   description="Change the title; saved with the plan's draft version, so it needs that "
-                               "draft's revision.")
+    @extend_schema(
+        request=PlanTitleSerializer,
+        responses=PLAN_RESPONSES,
+        description="Change the title; saved with the plan's draft version, so it needs that "
+        "draft's revision.",
+    )
     def partial_update(self, request, pk=None):
         plan = self.get_object()
         data = self._valid(PlanTitleSerializer)
-        services.update_draft(version=plan.latest_version, actor=request.user,
-                              expected_revision=data["revision"], title=data["title"])
+        services.update_draft(
+            version=plan.latest_version,
+            actor=request.user,
+            expected_revision=data["revision"],
+            title=data["title"],
+        )
         return self._respond(plan)
 
-    @extend_schema(request=CommentSerializer, responses={201: VersionSerializer, **_errors(403, 404, 409)},
-                   description="P4: start draft revision n+1 from the version in force; the approved version "
-                               "stays as it is until the new one is approved.")
+    @extend_schema(
+        request=CommentSerializer,
+        responses={201: VersionSerializer, **_errors(403, 404, 409)},
+        description="P4: start draft revision n+1 from the version in force; the approved version "
+        "stays as it is until the new one is approved.",
+    )
     @action(detail=True, methods=["post"])
     def revise(self, request, pk=None):
         plan = self.get_object()
         comment = self._valid(CommentSerializer)["comment"]
         draft = services.revise_plan(plan=plan, actor=request.user, comment=comment)
         version = versions_with_content(PlanVersion.objects.visible_to(request.user)).get(pk=draft.pk)
-        return Response(VersionSerializer(version, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            VersionSerializer(version, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
-    @extend_schema(request=CommentSerializer, responses=PLAN_RESPONSES,
-                   description="P5: the owner confirms that the plan conforms to the SMP version in force; "
-                               "clears `conformance_review_due`.")
+    @extend_schema(
+        request=CommentSerializer,
+        responses=PLAN_RESPONSES,
+        description="P5: the owner confirms that the plan conforms to the SMP version in force; "
+        "clears `conformance_review_due`.",
+    )
     @action(detail=True, methods=["post"], url_path="confirm-conformance")
     def confirm_conformance(self, request, pk=None):
         plan = self.get_object()
-        services.confirm_conformance(plan=plan, actor=request.user,
-                                     comment=self._valid(CommentSerializer)["comment"])
+        services.confirm_conformance(
+            plan=plan, actor=request.user, comment=self._valid(CommentSerializer)["comment"]
+        )
         return self._respond(plan)
 
-    @extend_schema(request=DistributionSerializer, responses=PLAN_RESPONSES,
-                   description="P6: who receives the plan when it is communicated (people and roles).")
+    @extend_schema(
+        request=DistributionSerializer,
+        responses=PLAN_RESPONSES,
+        description="P6: who receives the plan when it is communicated (people and roles).",
+    )
     @action(detail=True, methods=["put"])
     def distribution(self, request, pk=None):
         plan = self.get_object()
@@ -854,7 +999,8 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         }
         missing = {
             name: [f"“{plan}” has no version {number} that you may see."]
-            for name, number in numbers.items() if number not in versions
+            for name, number in numbers.items()
+            if number not in versions
         }
         if missing:
             raise ValidationError(missing)

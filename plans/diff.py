@@ -15,7 +15,9 @@ class SectionDiff:
     key: str
     title: str
     changed: bool
-    rows: list = field(default_factory=list)  # (kind, left_html, right_html); kind: same|changed|added|removed
+    rows: list = field(
+        default_factory=list
+    )  # (kind, left_html, right_html); kind: same|changed|added|removed
     old_text: str = ""
     new_text: str = ""
 
@@ -86,7 +88,8 @@ def _responsibilities_text(version):
     for responsibility in version.responsibilities.all():
         by_kind.setdefault(responsibility.kind, []).append(str(responsibility.user))
     return "\n".join(
-        f"{label}: {', '.join(sorted(by_kind.get(kind, []))) or '—'}" for kind, label in Responsibility.Kind.choices
+        f"{label}: {', '.join(sorted(by_kind.get(kind, []))) or '—'}"
+        for kind, label in Responsibility.Kind.choices
     )
 
 

@@ -21,9 +21,13 @@ def active_users():
 def managers():
     """Users who hold `plans.approve_plan` (through a role, directly, or as superuser)."""
     permission = Permission.objects.filter(content_type__app_label="plans", codename="approve_plan")
-    return active_users().filter(
-        Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission)
-    ).distinct()
+    return (
+        active_users()
+        .filter(
+            Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission)
+        )
+        .distinct()
+    )
 
 
 class RevisionField(forms.IntegerField):
@@ -37,26 +41,35 @@ class RevisionField(forms.IntegerField):
 
 # -- the plan list -----------------------------------------------------------
 
+
 class PlanFilter(django_filters.FilterSet):
     """Filters of the plan list; the choices only name what the user may see."""
 
     STATUS_CHOICES = [
-        (value, label) for value, label in PlanVersion.Status.choices if value != PlanVersion.Status.SUPERSEDED
+        (value, label)
+        for value, label in PlanVersion.Status.choices
+        if value != PlanVersion.Status.SUPERSEDED
     ]
 
     status = django_filters.ChoiceFilter(
         label="Status", choices=STATUS_CHOICES, method="filter_status", empty_label="Any status"
     )
     process = django_filters.ModelChoiceFilter(
-        label="Process", queryset=lambda request: Process.objects.filter(
+        label="Process",
+        queryset=lambda request: Process.objects.filter(
             plan__in=Plan.objects.visible_to(request.user).values("pk")
-        ), empty_label="Any process",
+        ),
+        empty_label="Any process",
     )
     owner = django_filters.ModelChoiceFilter(
-        label="Owner", field_name="process__owner", empty_label="Anyone",
-        queryset=lambda request: active_users().filter(
-            owned_processes__plan__in=Plan.objects.visible_to(request.user).values("pk")
-        ).distinct(),
+        label="Owner",
+        field_name="process__owner",
+        empty_label="Anyone",
+        queryset=lambda request: (
+            active_users()
+            .filter(owned_processes__plan__in=Plan.objects.visible_to(request.user).values("pk"))
+            .distinct()
+        ),
     )
 
     class Meta:
@@ -72,13 +85,17 @@ class PlanFilter(django_filters.FilterSet):
 
 # -- creating and editing ------------------------------------------------------
 
+
 class ProcessPlanCreateForm(forms.Form):
     process = forms.ModelChoiceField(
-        queryset=Process.objects.none(), label="Process",
+        queryset=Process.objects.none(),
+        label="Process",
         help_text="Processes you own or deputise that have no plan yet.",
     )
     title = forms.CharField(
-        max_length=200, required=False, label="Title",
+        max_length=200,
+        required=False,
+        label="Title",
         help_text="Leave empty for “&lt;process&gt; plan”.",
     )
 
@@ -112,7 +129,8 @@ class ResponsibilitiesForm(forms.Form):
             approval = kind == Responsibility.Kind.APPROVAL
             self.fields[kind] = forms.ModelMultipleChoiceField(
                 queryset=managers() if approval else people,
-                required=False, label=label,
+                required=False,
+                label=label,
                 help_text="Only managers approve plans." if approval else "",
                 widget=forms.CheckboxSelectMultiple,
             )
@@ -126,7 +144,9 @@ class ResponsibilitiesForm(forms.Form):
 
 class ObjectiveForm(forms.Form):
     code = forms.CharField(
-        max_length=20, required=False, label="Code",
+        max_length=20,
+        required=False,
+        label="Code",
         help_text="A short reference such as O1, kept across versions. Leave empty for the next free code.",
     )
     title = forms.CharField(max_length=200, required=False, label="Title")
@@ -134,7 +154,9 @@ class ObjectiveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "class": "short"}), required=False, label="Description"
     )
     traces_to = forms.ModelChoiceField(
-        queryset=Objective.objects.none(), required=False, label="Traces to SMP objective",
+        queryset=Objective.objects.none(),
+        required=False,
+        label="Traces to SMP objective",
         empty_label="— choose the SMP objective it serves —",
     )
     revision = RevisionField()
@@ -157,7 +179,9 @@ class ObjectiveForm(forms.Form):
 
 class KpiForm(forms.Form):
     metric = forms.CharField(max_length=200, required=False, label="Metric")
-    unit = forms.CharField(max_length=40, required=False, label="Unit", help_text="For example %, hours, count.")
+    unit = forms.CharField(
+        max_length=40, required=False, label="Unit", help_text="For example %, hours, count."
+    )
     direction = forms.ChoiceField(choices=Kpi.Direction.choices, label="Direction")
     target = forms.DecimalField(max_digits=14, decimal_places=4, required=False, label="Target")
     owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="KPI owner")
@@ -172,11 +196,15 @@ class DistributionForm(forms.Form):
     """P6: who receives the plan when it is communicated."""
 
     users = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), required=False, label="People",
+        queryset=User.objects.none(),
+        required=False,
+        label="People",
         widget=forms.CheckboxSelectMultiple,
     )
     groups = forms.ModelMultipleChoiceField(
-        queryset=Group.objects.order_by("name"), required=False, label="Roles",
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        label="Roles",
         help_text="Everybody with one of these roles receives the plan.",
         widget=forms.CheckboxSelectMultiple,
     )

@@ -70,9 +70,7 @@ class HandoverForm(forms.Form):
         widget=short_text(),
         help_text="One per line.",
     )
-    open_points = forms.CharField(
-        required=False, label="Open points", widget=short_text()
-    )
+    open_points = forms.CharField(required=False, label="Open points", widget=short_text())
 
     def __init__(self, *args, exclude_user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,6 +81,4 @@ class HandoverForm(forms.Form):
 
 
 class HandoverDecisionForm(forms.Form):
-    reason = forms.CharField(
-        required=False, label="Reason (required to decline)", widget=short_text()
-    )
+    reason = forms.CharField(required=False, label="Reason (required to decline)", widget=short_text())

@@ -29,9 +29,7 @@ class Process(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_processes"
     )
-    deputies = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="deputy_processes"
-    )
+    deputies = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="deputy_processes")
 
     history = HistoricalRecords()
 
@@ -84,8 +82,13 @@ class Plan(models.Model):
         Process, null=True, blank=True, on_delete=models.PROTECT, related_name="plan"
     )
     smp = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="process_plans",
-        limit_choices_to={"kind": "smp"}, verbose_name="service management plan",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="process_plans",
+        limit_choices_to={"kind": "smp"},
+        verbose_name="service management plan",
     )
     # P1/P5: the SMP version this plan currently conforms to. Set when a version
     # of the plan is approved, and when its owner confirms conformance to a
@@ -95,7 +98,9 @@ class Plan(models.Model):
     )
     conformance_review_due = models.BooleanField(default=False)
     distribution_users = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="distributed_plans",
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="distributed_plans",
         verbose_name="distribution list (people)",
     )
     distribution_groups = models.ManyToManyField(
@@ -171,7 +176,11 @@ class Plan(models.Model):
     @property
     def draft(self):
         latest = self.latest_version
-        return latest if latest and latest.status in (PlanVersion.Status.DRAFT, PlanVersion.Status.IN_REVIEW) else None
+        return (
+            latest
+            if latest and latest.status in (PlanVersion.Status.DRAFT, PlanVersion.Status.IN_REVIEW)
+            else None
+        )
 
     @property
     def owner(self):
@@ -219,7 +228,11 @@ class PlanVersion(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     sections = models.JSONField(default=dict, blank=True)
     conforms_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="conforming_versions",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="conforming_versions",
         help_text="The SMP version this process plan was written against (P1).",
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -249,9 +262,7 @@ class PlanVersion(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk and not kwargs.get("force_insert"):
-            stored = (
-                PlanVersion.objects.filter(pk=self.pk).values("status", *self.CONTENT_FIELDS).first()
-            )
+            stored = PlanVersion.objects.filter(pk=self.pk).values("status", *self.CONTENT_FIELDS).first()
             if stored and stored["status"] in self.FROZEN:
                 changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
                 if changed:
@@ -284,25 +295,32 @@ class PlanVersion(models.Model):
         """Everything that the approval covers, in a stable form for hashing."""
         objectives = []
         for objective in self.objectives.all():
-            objectives.append({
-                "code": objective.code,
-                "title": objective.title,
-                "description": objective.description,
-                "traces_to": objective.traces_to.code if objective.traces_to_id else None,
-                "kpis": [
-                    {
-                        "metric": k.metric, "unit": k.unit, "direction": k.direction,
-                        "target": str(k.target), "owner": k.owner.username, "frequency": k.frequency,
-                    }
-                    for k in objective.kpis.all()
-                ],
-            })
+            objectives.append(
+                {
+                    "code": objective.code,
+                    "title": objective.title,
+                    "description": objective.description,
+                    "traces_to": objective.traces_to.code if objective.traces_to_id else None,
+                    "kpis": [
+                        {
+                            "metric": k.metric,
+                            "unit": k.unit,
+                            "direction": k.direction,
+                            "target": str(k.target),
+                            "owner": k.owner.username,
+                            "frequency": k.frequency,
+                        }
+                        for k in objective.kpis.all()
+                    ],
+                }
+            )
         return {
             "plan": {"kind": self.plan.kind, "title": self.plan.title, "process": self.plan.process_id},
             "number": self.number,
             "conforms_to": (
                 {"plan": self.conforms_to.plan_id, "number": self.conforms_to.number}
-                if self.conforms_to_id else None
+                if self.conforms_to_id
+                else None
             ),
             "sections": {key: self.sections.get(key, "") for key, *_ in self.plan.section_definitions},
             "objectives": sorted(objectives, key=lambda o: o["code"]),
@@ -366,7 +384,9 @@ class Responsibility(VersionContent):
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="responsibilities")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="responsibilities")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="responsibilities"
+    )
 
     history = HistoricalRecords()
 
@@ -374,7 +394,9 @@ class Responsibility(VersionContent):
         ordering = ["version", "kind", "user__last_name"]
         verbose_name_plural = "responsibilities"
         constraints = [
-            models.UniqueConstraint(fields=["version", "kind", "user"], name="one_responsibility_per_user_and_kind")
+            models.UniqueConstraint(
+                fields=["version", "kind", "user"], name="one_responsibility_per_user_and_kind"
+            )
         ]
 
     def __str__(self):
@@ -394,7 +416,11 @@ class Objective(VersionContent):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     traces_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="traced_by",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="traced_by",
         help_text="The SMP objective this objective serves.",
     )
 
@@ -402,7 +428,9 @@ class Objective(VersionContent):
 
     class Meta:
         ordering = ["version", "code"]
-        constraints = [models.UniqueConstraint(fields=["version", "code"], name="one_objective_code_per_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="one_objective_code_per_version")
+        ]
 
     def __str__(self):
         return f"{self.code} {self.title}"
@@ -453,7 +481,9 @@ class Acknowledgement(models.Model):
     """P6: a recipient of a communicated version, and when he or she confirmed reading it."""
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="acknowledgements")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acknowledgements")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acknowledgements"
+    )
     sent_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
@@ -461,14 +491,21 @@ class Acknowledgement(models.Model):
 
     class Meta:
         ordering = ["version", "user__last_name", "user__username"]
-        constraints = [models.UniqueConstraint(fields=["version", "user"], name="one_acknowledgement_per_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "user"], name="one_acknowledgement_per_user")
+        ]
 
     def __str__(self):
-        state = f"acknowledged {self.acknowledged_at:%Y-%m-%d}" if self.acknowledged_at else "not yet acknowledged"
+        state = (
+            f"acknowledged {self.acknowledged_at:%Y-%m-%d}"
+            if self.acknowledged_at
+            else "not yet acknowledged"
+        )
         return f"{self.user}: {self.version} ({state})"
 
 
 # -- Do ----------------------------------------------------------------------
+
 
 class MilestoneQuerySet(models.QuerySet):
     def overdue(self, today=None):
@@ -509,7 +546,9 @@ class KpiAssignment(models.Model):
     force. Kept apart from the KPI itself, which is frozen with its version."""
 
     kpi = models.OneToOneField(Kpi, on_delete=models.CASCADE, related_name="assignment")
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="operated_kpis")
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="operated_kpis"
+    )
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     assigned_at = models.DateTimeField(default=timezone.now)
 

@@ -130,6 +130,7 @@ class PlanAccess(BasePermission):
 
 # -- Do ----------------------------------------------------------------------
 
+
 def implementation_holders(plan):
     """D3: who holds the implementation responsibility now: the receivers of the
     last accepted handover, or else the implementation responsibility named in

@@ -8,15 +8,43 @@ implementation page.
 # (key, title, guidance shown to the author)
 SMP_SECTIONS = [
     ("scope", "Scope", "Services, locations, organisational units and customers the SMS covers."),
-    ("service_requirements", "Service requirements", "Requirements for the services, from customers, users and the organisation."),
+    (
+        "service_requirements",
+        "Service requirements",
+        "Requirements for the services, from customers, users and the organisation.",
+    ),
     ("known_limitations", "Known limitations", "Limitations that can affect the SMS and the services."),
-    ("obligations", "Obligations", "Policies, standards, legal, regulatory and contractual obligations, and how they map to the SMS."),
-    ("authorities", "Authorities and responsibilities", "Who decides what in the SMS and the services; top management commitment."),
-    ("resources", "Resources", "Human, technical, information and financial resources needed to achieve the objectives."),
-    ("risk_approach", "Approach to risk", "How risks and opportunities are identified, assessed, accepted and treated; risk acceptance criteria."),
-    ("interfaces", "Interfaces between processes", "How the service management processes work together and with external parties."),
+    (
+        "obligations",
+        "Obligations",
+        "Policies, standards, legal, regulatory and contractual obligations, and how they map to the SMS.",
+    ),
+    (
+        "authorities",
+        "Authorities and responsibilities",
+        "Who decides what in the SMS and the services; top management commitment.",
+    ),
+    (
+        "resources",
+        "Resources",
+        "Human, technical, information and financial resources needed to achieve the objectives.",
+    ),
+    (
+        "risk_approach",
+        "Approach to risk",
+        "How risks and opportunities are identified, assessed, accepted and treated; risk acceptance criteria.",
+    ),
+    (
+        "interfaces",
+        "Interfaces between processes",
+        "How the service management processes work together and with external parties.",
+    ),
     ("technology", "Supporting technology", "Tools and technology used to support the SMS."),
-    ("effectiveness", "Measuring and reporting effectiveness", "How the effectiveness of the SMS and the services is measured, audited, reported and improved."),
+    (
+        "effectiveness",
+        "Measuring and reporting effectiveness",
+        "How the effectiveness of the SMS and the services is measured, audited, reported and improved.",
+    ),
 ]
 
 PROCESS_SECTIONS = [
@@ -24,8 +52,16 @@ PROCESS_SECTIONS = [
     ("interfaces", "Interfaces", "Inputs from and outputs to other processes, teams and suppliers."),
     ("roles", "Roles", "The roles in the process and what each is accountable for."),
     ("resources", "Resources", "People, tools, budget and information the process needs."),
-    ("procedures", "Procedure references", "The procedures, work instructions and records that implement the process."),
-    ("milestones", "Milestones", "The milestones for putting the plan into practice (tracked on the implementation page)."),
+    (
+        "procedures",
+        "Procedure references",
+        "The procedures, work instructions and records that implement the process.",
+    ),
+    (
+        "milestones",
+        "Milestones",
+        "The milestones for putting the plan into practice (tracked on the implementation page).",
+    ),
 ]
 
 SECTION_TITLES = {key: title for key, title, _ in SMP_SECTIONS + PROCESS_SECTIONS}

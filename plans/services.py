@@ -21,8 +21,11 @@ User = get_user_model()
 
 # -- helpers ---------------------------------------------------------------
 
+
 def _lock(version):
-    return PlanVersion.objects.select_for_update(of=("self",)).select_related("plan__process").get(pk=version.pk)
+    return (
+        PlanVersion.objects.select_for_update(of=("self",)).select_related("plan__process").get(pk=version.pk)
+    )
 
 
 def _require(allowed, message):
@@ -69,6 +72,7 @@ def smp_version_to_conform_to():
 
 
 # -- creating plans --------------------------------------------------------
+
 
 @atomic_as_actor
 def create_service_management_plan(*, actor, title="Service Management Plan"):
@@ -126,16 +130,21 @@ def save_process(*, actor, name, owner, deputies=(), description="", process=Non
         errors["owner"] = ["A process needs an owner."]
     deputies = [d for d in dict.fromkeys(deputies or []) if owner is None or d.pk != owner.pk]
     if errors:
-        raise RuleViolation("The process cannot be saved: " + " ".join(m for ms in errors.values() for m in ms),
-                            errors=errors)
+        raise RuleViolation(
+            "The process cannot be saved: " + " ".join(m for ms in errors.values() for m in ms), errors=errors
+        )
     previous_owner = process.owner if process is not None and process.pk else None
     process = process or Process()
     process.name, process.description, process.owner = name, description or "", owner
     process.save()
     process.deputies.set(deputies)
     if previous_owner != owner:
-        record_decision(subject=process, action="name_process_owner", actor=actor,
-                        comment=f"Owner: {owner}" + (f" (was {previous_owner})" if previous_owner else ""))
+        record_decision(
+            subject=process,
+            action="name_process_owner",
+            actor=actor,
+            comment=f"Owner: {owner}" + (f" (was {previous_owner})" if previous_owner else ""),
+        )
     if hasattr(process, "plan"):
         permissions.sync_plan_permissions(process.plan)
     return process
@@ -143,11 +152,18 @@ def save_process(*, actor, name, owner, deputies=(), description="", process=Non
 
 def set_process_owner(*, process, owner, deputies, actor):
     """Name the owner and deputies of an existing process."""
-    return save_process(actor=actor, process=process, name=process.name, description=process.description,
-                        owner=owner, deputies=deputies)
+    return save_process(
+        actor=actor,
+        process=process,
+        name=process.name,
+        description=process.description,
+        owner=owner,
+        deputies=deputies,
+    )
 
 
 # -- editing a draft -------------------------------------------------------
+
 
 @atomic_as_actor
 def update_draft(*, version, actor, expected_revision, sections=None, title=None):
@@ -161,7 +177,10 @@ def update_draft(*, version, actor, expected_revision, sections=None, title=None
         unknown = set(sections) - known
         if unknown:
             raise RuleViolation(f"Unknown section(s): {', '.join(sorted(unknown))}.", field="sections")
-        version.sections = {**version.sections, **{k: (v or "").replace("\r\n", "\n") for k, v in sections.items()}}
+        version.sections = {
+            **version.sections,
+            **{k: (v or "").replace("\r\n", "\n") for k, v in sections.items()},
+        }
     if title is not None:
         title = title.strip()
         if not title:
@@ -230,8 +249,9 @@ def _check_trace(version, traces_to):
 
 
 @atomic_as_actor
-def save_objective(*, version, actor, title, description="", traces_to=None, code="", objective=None,
-                   expected_revision=None):
+def save_objective(
+    *, version, actor, title, description="", traces_to=None, code="", objective=None, expected_revision=None
+):
     version = _lock(version)
     _require_edit(actor, version.plan)
     _require_draft(version, expected_revision)
@@ -247,7 +267,10 @@ def save_objective(*, version, actor, title, description="", traces_to=None, cod
     elif objective.version_id != version.pk:
         raise RuleViolation("That objective belongs to another version.")
     objective.code, objective.title, objective.description, objective.traces_to = (
-        code, title.strip(), description, traces_to
+        code,
+        title.strip(),
+        description,
+        traces_to,
     )
     objective.save()
     _touch(version, actor)
@@ -291,7 +314,12 @@ def save_kpi(*, objective, actor, metric, unit, direction, target, owner, freque
     elif kpi.objective_id != objective.pk:
         raise RuleViolation("That KPI belongs to another objective.")
     kpi.metric, kpi.unit, kpi.direction, kpi.target, kpi.owner, kpi.frequency = (
-        metric.strip(), unit.strip(), direction, target, owner, frequency
+        metric.strip(),
+        unit.strip(),
+        direction,
+        target,
+        owner,
+        frequency,
     )
     kpi.save()
     _touch(version, actor)
@@ -318,12 +346,17 @@ def set_distribution(*, plan, actor, users, groups):
     )
     plan.distribution_users.set(users)
     plan.distribution_groups.set(groups)
-    record_decision(subject=plan, action="set_distribution", actor=actor,
-                    comment=f"{len(users)} people, {len(groups)} roles")
+    record_decision(
+        subject=plan,
+        action="set_distribution",
+        actor=actor,
+        comment=f"{len(users)} people, {len(groups)} roles",
+    )
     return plan
 
 
 # -- the workflow (P3) -----------------------------------------------------
+
 
 def submission_problems(version):
     """What keeps a draft from being submitted; empty when it can be."""
@@ -353,12 +386,18 @@ def submission_problems(version):
             problems.setdefault("objectives", []).append(
                 f"Every objective traces to an SMP objective (not yet: {', '.join(untraced)})."
             )
-        wrong = [o.code for o in objectives if o.traces_to_id and o.traces_to.version_id != version.conforms_to_id]
+        wrong = [
+            o.code for o in objectives if o.traces_to_id and o.traces_to.version_id != version.conforms_to_id
+        ]
         if wrong:
             problems.setdefault("objectives", []).append(
                 f"Objectives {', '.join(wrong)} trace to another SMP version than the one this plan conforms to."
             )
-    empty = [title for key, title, _ in version.plan.section_definitions if not version.sections.get(key, "").strip()]
+    empty = [
+        title
+        for key, title, _ in version.plan.section_definitions
+        if not version.sections.get(key, "").strip()
+    ]
     if empty:
         problems["sections"] = ["Write the sections: " + ", ".join(empty) + "."]
     return problems
@@ -370,17 +409,27 @@ def submit_plan(*, version, actor, comment=""):
     version = _lock(version)
     _require_edit(actor, version.plan)
     if version.status != Status.DRAFT:
-        raise Conflict(f"Only a draft can be submitted; this version is {version.get_status_display().lower()}.")
+        raise Conflict(
+            f"Only a draft can be submitted; this version is {version.get_status_display().lower()}."
+        )
     problems = submission_problems(version)
     if problems:
-        raise RuleViolation("The plan cannot be submitted yet: " + " ".join(
-            message for messages in problems.values() for message in messages
-        ), errors=problems)
+        raise RuleViolation(
+            "The plan cannot be submitted yet: "
+            + " ".join(message for messages in problems.values() for message in messages),
+            errors=problems,
+        )
     version.status = Status.IN_REVIEW
     version.submitted_at = timezone.now()
     version.save(update_fields=["status", "submitted_at"])
-    record_decision(subject=version, action="submit", actor=actor, comment=comment,
-                    from_state=Status.DRAFT, to_state=Status.IN_REVIEW)
+    record_decision(
+        subject=version,
+        action="submit",
+        actor=actor,
+        comment=comment,
+        from_state=Status.DRAFT,
+        to_state=Status.IN_REVIEW,
+    )
     notify(
         recipients=version.responsible(Responsibility.Kind.APPROVAL),
         subject=f"Approval requested: {version}",
@@ -397,8 +446,10 @@ def approve_plan(*, version, actor, comment=""):
     previous version. P5: a new SMP version flags older process plans."""
     version = _lock(version)
     if version.status != Status.IN_REVIEW:
-        raise Conflict(f"This version is {version.get_status_display().lower()}, not in review: "
-                       "it may have been decided already.")
+        raise Conflict(
+            f"This version is {version.get_status_display().lower()}, not in review: "
+            "it may have been decided already."
+        )
     refusal = permissions.approval_refusal(actor, version)
     if refusal:
         raise NotAllowed(refusal)
@@ -410,22 +461,33 @@ def approve_plan(*, version, actor, comment=""):
                 "The service management plan has no approved version yet: a process plan cannot be "
                 "approved before it."
             )
-        if version.conforms_to is None or version.conforms_to.status not in (*PlanVersion.IN_FORCE, Status.SUPERSEDED):
+        if version.conforms_to is None or version.conforms_to.status not in (
+            *PlanVersion.IN_FORCE,
+            Status.SUPERSEDED,
+        ):
             raise RuleViolation(
                 "This plan was written against an SMP version that is not approved: revise it against "
                 "the approved service management plan."
             )
     now = timezone.now()
     previous = list(
-        PlanVersion.objects.select_for_update().filter(plan=plan, status__in=PlanVersion.IN_FORCE).exclude(pk=version.pk)
+        PlanVersion.objects.select_for_update()
+        .filter(plan=plan, status__in=PlanVersion.IN_FORCE)
+        .exclude(pk=version.pk)
     )
     for old in previous:
         old_state = old.status
         old.status = Status.SUPERSEDED
         old.superseded_at = now
         old.save(update_fields=["status", "superseded_at"])
-        record_decision(subject=old, action="supersede", actor=actor, from_state=old_state,
-                        to_state=Status.SUPERSEDED, comment=f"Superseded by version {version.number}.")
+        record_decision(
+            subject=old,
+            action="supersede",
+            actor=actor,
+            from_state=old_state,
+            to_state=Status.SUPERSEDED,
+            comment=f"Superseded by version {version.number}.",
+        )
     version.status = Status.APPROVED
     version.approved_at = now
     version.approved_by = actor
@@ -435,8 +497,14 @@ def approve_plan(*, version, actor, comment=""):
         plan.conforms_to = version.conforms_to
         plan.conformance_review_due = version.conforms_to.status == Status.SUPERSEDED
         plan.save(update_fields=["conforms_to", "conformance_review_due"])
-    record_decision(subject=version, action="approve", actor=actor, comment=comment,
-                    from_state=Status.IN_REVIEW, to_state=Status.APPROVED)
+    record_decision(
+        subject=version,
+        action="approve",
+        actor=actor,
+        comment=comment,
+        from_state=Status.IN_REVIEW,
+        to_state=Status.APPROVED,
+    )
     notify(
         recipients=[version.author, *version.responsible(Responsibility.Kind.COMMUNICATION)],
         subject=f"Approved: {version}",
@@ -455,23 +523,32 @@ def approve_plan(*, version, actor, comment=""):
 
 def flag_conformance_reviews(*, smp_version, actor):
     """P5: every process plan conforming to an older SMP version is flagged and its owner told."""
-    stale = Plan.objects.select_for_update(of=("self",)).filter(
-        kind=Plan.Kind.PROCESS, conforms_to__isnull=False
-    ).exclude(conforms_to=smp_version).select_related("process__owner", "conforms_to")
+    stale = (
+        Plan.objects.select_for_update(of=("self",))
+        .filter(kind=Plan.Kind.PROCESS, conforms_to__isnull=False)
+        .exclude(conforms_to=smp_version)
+        .select_related("process__owner", "conforms_to")
+    )
     flagged = []
     for plan in stale:
         if plan.conformance_review_due:
             continue
         plan.conformance_review_due = True
         plan.save(update_fields=["conformance_review_due"])
-        record_decision(subject=plan, action="flag_conformance_review", actor=actor,
-                        comment=f"SMP version {smp_version.number} approved; plan conforms to version "
-                                f"{plan.conforms_to.number}.")
+        record_decision(
+            subject=plan,
+            action="flag_conformance_review",
+            actor=actor,
+            comment=f"SMP version {smp_version.number} approved; plan conforms to version "
+            f"{plan.conforms_to.number}.",
+        )
         notify(
             recipients=[plan.process.owner, *plan.process.deputies.all()],
             subject=f"Conformance review due: {plan}",
-            body=(f"Version {smp_version.number} of the service management plan was approved. "
-                  f"Check that {plan} still conforms to it: confirm conformance or revise the plan."),
+            body=(
+                f"Version {smp_version.number} of the service management plan was approved. "
+                f"Check that {plan} still conforms to it: confirm conformance or revise the plan."
+            ),
             url=plan.get_absolute_url(),
         )
         flagged.append(plan)
@@ -492,8 +569,14 @@ def request_changes(*, version, actor, comment):
     version.status = Status.DRAFT
     version.submitted_at = None
     version.save(update_fields=["status", "submitted_at"])
-    record_decision(subject=version, action="request_changes", actor=actor, comment=comment,
-                    from_state=Status.IN_REVIEW, to_state=Status.DRAFT)
+    record_decision(
+        subject=version,
+        action="request_changes",
+        actor=actor,
+        comment=comment,
+        from_state=Status.IN_REVIEW,
+        to_state=Status.DRAFT,
+    )
     notify(
         recipients=[version.author, version.last_editor],
         subject=f"Changes requested: {version}",
@@ -516,15 +599,19 @@ def communicate_plan(*, version, actor, comment=""):
     recipient is asked to acknowledge."""
     version = _lock(version)
     if version.status != Status.APPROVED:
-        raise Conflict(f"Only an approved version is communicated; this one is {version.get_status_display().lower()}.")
+        raise Conflict(
+            f"Only an approved version is communicated; this one is {version.get_status_display().lower()}."
+        )
     _require(
         permissions.can_communicate(actor, version),
         "Only the plan's communication responsibility communicates it.",
     )
     recipients = distribution_recipients(version.plan)
     if not recipients:
-        raise RuleViolation("The distribution list is empty: add the people or roles who must read this plan.",
-                            field="distribution")
+        raise RuleViolation(
+            "The distribution list is empty: add the people or roles who must read this plan.",
+            field="distribution",
+        )
     now = timezone.now()
     bulk_create_with_history(
         [Acknowledgement(version=version, user=user, sent_at=now) for user in recipients],
@@ -535,8 +622,14 @@ def communicate_plan(*, version, actor, comment=""):
     version.status = Status.COMMUNICATED
     version.communicated_at = now
     version.save(update_fields=["status", "communicated_at"])
-    record_decision(subject=version, action="communicate", actor=actor, comment=comment,
-                    from_state=Status.APPROVED, to_state=Status.COMMUNICATED)
+    record_decision(
+        subject=version,
+        action="communicate",
+        actor=actor,
+        comment=comment,
+        from_state=Status.APPROVED,
+        to_state=Status.COMMUNICATED,
+    )
     notify(
         recipients=recipients,
         subject=f"Please read and acknowledge: {version}",
@@ -571,42 +664,69 @@ def revise_plan(*, plan, actor, comment=""):
     _require_edit(actor, plan)
     latest = plan.versions.order_by("-number").first()
     if latest.status in (Status.DRAFT, Status.IN_REVIEW):
-        raise Conflict(f"Version {latest.number} is still {latest.get_status_display().lower()}: "
-                       "work on it instead of starting another revision.")
+        raise Conflict(
+            f"Version {latest.number} is still {latest.get_status_display().lower()}: "
+            "work on it instead of starting another revision."
+        )
     source = plan.current_version or latest
     number = (plan.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     conforms_to = source.conforms_to
     if not plan.is_smp:
         conforms_to = smp_version_to_conform_to()
     draft = PlanVersion.objects.create(
-        plan=plan, number=number, sections=dict(source.sections), author=actor, last_editor=actor,
+        plan=plan,
+        number=number,
+        sections=dict(source.sections),
+        author=actor,
+        last_editor=actor,
         conforms_to=conforms_to,
     )
     bulk_create_with_history(
-        [Responsibility(version=draft, kind=r.kind, user_id=r.user_id) for r in source.responsibilities.all()],
+        [
+            Responsibility(version=draft, kind=r.kind, user_id=r.user_id)
+            for r in source.responsibilities.all()
+        ],
         Responsibility,
         default_user=actor,
     )
-    new_smp_objectives = {o.code: o for o in conforms_to.objectives.all()} if (conforms_to and not plan.is_smp) else {}
+    new_smp_objectives = (
+        {o.code: o for o in conforms_to.objectives.all()} if (conforms_to and not plan.is_smp) else {}
+    )
     for objective in source.objectives.prefetch_related("kpis").select_related("traces_to"):
         traces_to = None
         if objective.traces_to_id and not plan.is_smp:
             traces_to = new_smp_objectives.get(objective.traces_to.code)
         copy = Objective.objects.create(
-            version=draft, code=objective.code, title=objective.title,
-            description=objective.description, traces_to=traces_to,
+            version=draft,
+            code=objective.code,
+            title=objective.title,
+            description=objective.description,
+            traces_to=traces_to,
         )
         bulk_create_with_history(
             [
-                Kpi(objective=copy, metric=k.metric, unit=k.unit, direction=k.direction, target=k.target,
-                    owner_id=k.owner_id, frequency=k.frequency)
+                Kpi(
+                    objective=copy,
+                    metric=k.metric,
+                    unit=k.unit,
+                    direction=k.direction,
+                    target=k.target,
+                    owner_id=k.owner_id,
+                    frequency=k.frequency,
+                )
                 for k in objective.kpis.all()
             ],
             Kpi,
             default_user=actor,
         )
-    record_decision(subject=draft, action="revise", actor=actor, comment=comment,
-                    from_state=source.status, to_state=Status.DRAFT)
+    record_decision(
+        subject=draft,
+        action="revise",
+        actor=actor,
+        comment=comment,
+        from_state=source.status,
+        to_state=Status.DRAFT,
+    )
     return draft
 
 
@@ -622,8 +742,9 @@ def confirm_conformance(*, plan, actor, comment=""):
     if version is None:
         raise RuleViolation("The plan has no approved version to confirm: submit it for approval instead.")
     codes = set(smp_version.objectives.values_list("code", flat=True))
-    lost = sorted({o.traces_to.code for o in version.objectives.select_related("traces_to") if o.traces_to_id}
-                  - codes)
+    lost = sorted(
+        {o.traces_to.code for o in version.objectives.select_related("traces_to") if o.traces_to_id} - codes
+    )
     if lost:
         raise RuleViolation(
             f"Objectives of this plan trace to SMP objective(s) {', '.join(lost)}, which version "
@@ -632,8 +753,12 @@ def confirm_conformance(*, plan, actor, comment=""):
     plan.conforms_to = smp_version
     plan.conformance_review_due = False
     plan.save(update_fields=["conforms_to", "conformance_review_due"])
-    record_decision(subject=plan, action="confirm_conformance", actor=actor, comment=comment or
-                    f"Conforms to SMP version {smp_version.number}.")
+    record_decision(
+        subject=plan,
+        action="confirm_conformance",
+        actor=actor,
+        comment=comment or f"Conforms to SMP version {smp_version.number}.",
+    )
     return plan
 
 

@@ -21,8 +21,14 @@ urlpatterns = [
     path("<int:pk>/v<int:number>/sections/<slug:section>/", views.section_edit, name="section_edit"),
     path("<int:pk>/v<int:number>/responsibilities/", views.responsibilities_edit, name="responsibilities"),
     path("<int:pk>/v<int:number>/objectives/new/", views.objective_edit, name="objective_create"),
-    path("<int:pk>/v<int:number>/objectives/<int:objective_id>/", views.objective_edit, name="objective_edit"),
-    path("<int:pk>/v<int:number>/objectives/<int:objective_id>/delete/", views.objective_delete, name="objective_delete"),
+    path(
+        "<int:pk>/v<int:number>/objectives/<int:objective_id>/", views.objective_edit, name="objective_edit"
+    ),
+    path(
+        "<int:pk>/v<int:number>/objectives/<int:objective_id>/delete/",
+        views.objective_delete,
+        name="objective_delete",
+    ),
     path("<int:pk>/v<int:number>/objectives/<int:objective_id>/kpis/new/", views.kpi_edit, name="kpi_create"),
     path("<int:pk>/v<int:number>/kpis/<int:kpi_id>/", views.kpi_edit, name="kpi_edit"),
     path("<int:pk>/v<int:number>/kpis/<int:kpi_id>/delete/", views.kpi_delete, name="kpi_delete"),
@@ -31,16 +37,35 @@ urlpatterns = [
     path("implementation/", implementation_views.overview, name="implementation_overview"),
     path("<int:pk>/implementation/", implementation_views.implementation_detail, name="implementation"),
     path("<int:pk>/implementation/start/", implementation_views.start, name="implementation_start"),
-    path("<int:pk>/implementation/milestones/new/", implementation_views.milestone_edit, name="milestone_create"),
-    path("<int:pk>/implementation/milestones/<int:milestone_id>/", implementation_views.milestone_edit,
-         name="milestone_edit"),
-    path("<int:pk>/implementation/milestones/<int:milestone_id>/done/", implementation_views.milestone_done,
-         name="milestone_done"),
-    path("<int:pk>/implementation/milestones/<int:milestone_id>/delete/", implementation_views.milestone_delete,
-         name="milestone_delete"),
-    path("<int:pk>/implementation/kpis/<int:kpi_id>/operator/", implementation_views.kpi_operator,
-         name="kpi_operator"),
+    path(
+        "<int:pk>/implementation/milestones/new/",
+        implementation_views.milestone_edit,
+        name="milestone_create",
+    ),
+    path(
+        "<int:pk>/implementation/milestones/<int:milestone_id>/",
+        implementation_views.milestone_edit,
+        name="milestone_edit",
+    ),
+    path(
+        "<int:pk>/implementation/milestones/<int:milestone_id>/done/",
+        implementation_views.milestone_done,
+        name="milestone_done",
+    ),
+    path(
+        "<int:pk>/implementation/milestones/<int:milestone_id>/delete/",
+        implementation_views.milestone_delete,
+        name="milestone_delete",
+    ),
+    path(
+        "<int:pk>/implementation/kpis/<int:kpi_id>/operator/",
+        implementation_views.kpi_operator,
+        name="kpi_operator",
+    ),
     path("<int:pk>/implementation/handover/", implementation_views.handover_propose, name="handover_propose"),
-    path("<int:pk>/implementation/handover/<int:handover_id>/<slug:decision>/", implementation_views.handover_decide,
-         name="handover_decide"),
+    path(
+        "<int:pk>/implementation/handover/<int:handover_id>/<slug:decision>/",
+        implementation_views.handover_decide,
+        name="handover_decide",
+    ),
 ]

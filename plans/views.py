@@ -57,6 +57,7 @@ PLANS_PER_PAGE = 25
 
 # -- finding what the user may see -------------------------------------------
 
+
 def _visible_plan(request, pk):
     return get_object_or_404(Plan.objects.visible_to(request.user).with_current(request.user), pk=pk)
 
@@ -64,7 +65,8 @@ def _visible_plan(request, pk):
 def _visible_versions(request, plan):
     """The versions of `plan` the user may read, newest first (staff: the communicated ones)."""
     return list(
-        PlanVersion.objects.visible_to(request.user).filter(plan=plan)
+        PlanVersion.objects.visible_to(request.user)
+        .filter(plan=plan)
         .select_related("author", "approved_by", "conforms_to__plan")
         .prefetch_related("responsibilities__user")
         .order_by("-number")
@@ -74,9 +76,11 @@ def _visible_versions(request, plan):
 def _plan_and_version(request, pk, number):
     plan = _visible_plan(request, pk)
     version = get_object_or_404(
-        PlanVersion.objects.visible_to(request.user)
-        .select_related("author", "last_editor", "approved_by", "conforms_to__plan"),
-        plan=plan, number=number,
+        PlanVersion.objects.visible_to(request.user).select_related(
+            "author", "last_editor", "approved_by", "conforms_to__plan"
+        ),
+        plan=plan,
+        number=number,
     )
     version.plan = plan
     return plan, version
@@ -120,28 +124,38 @@ def _may_view_history(user):
 
 # -- the plan list and the approval queue ---------------------------------------
 
+
 def plan_list(request):
     """Every plan the user may see: the SMP first, then the process plans (constant queries)."""
     plans = (
-        Plan.objects.visible_to(request.user).with_current(request.user)
-        .annotate(smp_first=Case(When(kind=Plan.Kind.SMP, then=Value(0)), default=Value(1),
-                                 output_field=IntegerField()))
+        Plan.objects.visible_to(request.user)
+        .with_current(request.user)
+        .annotate(
+            smp_first=Case(
+                When(kind=Plan.Kind.SMP, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
         .order_by("smp_first", "title", "pk")
     )
     plan_filter = PlanFilter(request.GET or None, queryset=plans, request=request)
     page = Paginator(plan_filter.qs, PLANS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "plans/plan_list.html", {
-        "filter": plan_filter,
-        "page": page,
-        "query": query.urlencode(),
-        "filtered": any(request.GET.get(name) for name in plan_filter.filters),
-        "shows_drafts": permissions.reads_all_plans(request.user),
-        "can_create": _processes_without_plan(request.user).exists(),
-        "awaiting_approval": PlanVersion.objects.awaiting_approval_by(request.user).count()
-        if request.user.has_perm("plans.approve_plan") else 0,
-    })
+    return render(
+        request,
+        "plans/plan_list.html",
+        {
+            "filter": plan_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": any(request.GET.get(name) for name in plan_filter.filters),
+            "shows_drafts": permissions.reads_all_plans(request.user),
+            "can_create": _processes_without_plan(request.user).exists(),
+            "awaiting_approval": PlanVersion.objects.awaiting_approval_by(request.user).count()
+            if request.user.has_perm("plans.approve_plan")
+            else 0,
+        },
+    )
 
 
 def _processes_without_plan(user):
@@ -166,6 +180,7 @@ def approval_queue(request):
 
 # -- creating a process plan ------------------------------------------------------
 
+
 def plan_create(request):
     """P1: a process owner starts the plan of a process that has none."""
     processes = _processes_without_plan(request.user).select_related("owner")
@@ -180,15 +195,26 @@ def plan_create(request):
             _add_rule_errors(form, refusal)
             status = refusal.status_code
         else:
-            messages.success(request, f"“{plan}” is created. Write its sections, objectives and responsibilities, "
-                                      "then submit it for approval.")
+            messages.success(
+                request,
+                f"“{plan}” is created. Write its sections, objectives and responsibilities, "
+                "then submit it for approval.",
+            )
             return redirect(plan.latest_version)
-    return render(request, "plans/plan_create.html", {
-        "form": form, "has_choices": processes.exists(), "smp": services.current_smp(),
-    }, status=status)
+    return render(
+        request,
+        "plans/plan_create.html",
+        {
+            "form": form,
+            "has_choices": processes.exists(),
+            "smp": services.current_smp(),
+        },
+        status=status,
+    )
 
 
 # -- the plan page ----------------------------------------------------------------
+
 
 @dataclass
 class VersionActions:
@@ -213,7 +239,9 @@ def _version_actions(user, plan, version, can_edit, acknowledgement=None):
     actions = VersionActions(version=version)
     if version.status == Status.DRAFT and can_edit:
         actions.submit = True
-        actions.problems = [m for messages_ in services.submission_problems(version).values() for m in messages_]
+        actions.problems = [
+            m for messages_ in services.submission_problems(version).values() for m in messages_
+        ]
     elif version.status == Status.IN_REVIEW:
         actions.approval_refusal = permissions.approval_refusal(user, version)
         actions.approve = not actions.approval_refusal
@@ -239,8 +267,13 @@ def _plan_context(request, plan, versions=None):
 
     communicated = next((v for v in versions if v.status == Status.COMMUNICATED), None)
     acknowledgements = (
-        list(communicated.acknowledgements.select_related("user").order_by("acknowledged_at", "user__last_name"))
-        if communicated else []
+        list(
+            communicated.acknowledgements.select_related("user").order_by(
+                "acknowledged_at", "user__last_name"
+            )
+        )
+        if communicated
+        else []
     )
     own_acknowledgement = next((a for a in acknowledgements if a.user_id == user.pk), None)
 
@@ -261,8 +294,11 @@ def _plan_context(request, plan, versions=None):
         "can_edit": can_edit,
         "can_revise": can_revise,
         "can_confirm_conformance": can_confirm_conformance,
-        "nothing_to_do": not (can_revise or can_confirm_conformance or any(
-            a.any or a.approval_refusal or a.acknowledged_at for a in actions)),
+        "nothing_to_do": not (
+            can_revise
+            or can_confirm_conformance
+            or any(a.any or a.approval_refusal or a.acknowledged_at for a in actions)
+        ),
         "can_set_distribution": permissions.can_set_distribution(user, plan),
         "can_view_history": _may_view_history(user),
         "recipient_count": len(recipients),
@@ -283,13 +319,15 @@ def _decisions(plan, versions):
     entries = []
     for decision in timeline(plan, *versions):
         number = numbers.get(decision.object_id) if decision.content_type.model == "planversion" else None
-        entries.append({
-            "decision": decision,
-            "label": decision.action_label,
-            "version": number,
-            "to_state": decision.to_state,
-            "to_label": Status(decision.to_state).label if decision.to_state in Status.values else "",
-        })
+        entries.append(
+            {
+                "decision": decision,
+                "label": decision.action_label,
+                "version": number,
+                "to_state": decision.to_state,
+                "to_label": Status(decision.to_state).label if decision.to_state in Status.values else "",
+            }
+        )
     return entries
 
 
@@ -330,8 +368,11 @@ def plan_revise(request, pk):
         draft = services.revise_plan(plan=plan, actor=request.user, comment=comment)
     except RuleViolation as refusal:
         return _render_refused_on_plan_page(request, plan, refusal, {"revise": comment})
-    messages.success(request, f"Version {draft.number} is a new draft, copied from the version in force. "
-                              "The approved version stays as it is until this one is approved.")
+    messages.success(
+        request,
+        f"Version {draft.number} is a new draft, copied from the version in force. "
+        "The approved version stays as it is until this one is approved.",
+    )
     return redirect(draft)
 
 
@@ -344,7 +385,9 @@ def confirm_conformance(request, pk):
         services.confirm_conformance(plan=plan, actor=request.user, comment=comment)
     except RuleViolation as refusal:
         return _render_refused_on_plan_page(request, plan, refusal, {"confirm_conformance": comment})
-    messages.success(request, "Conformance confirmed: the plan conforms to the service management plan in force.")
+    messages.success(
+        request, "Conformance confirmed: the plan conforms to the service management plan in force."
+    )
     return redirect(plan)
 
 
@@ -352,8 +395,12 @@ def distribution_edit(request, pk):
     """P6: the people and roles who receive the plan when it is communicated."""
     plan = _visible_plan(request, pk)
     if request.method == "GET" and not permissions.can_set_distribution(request.user, plan):
-        return _refusal(request, plan, "Only the plan's editors and its communication responsibility "
-                                        "set the distribution list.", 403)
+        return _refusal(
+            request,
+            plan,
+            "Only the plan's editors and its communication responsibility set the distribution list.",
+            403,
+        )
     form = DistributionForm(
         request.POST or None,
         initial={"users": plan.distribution_users.all(), "groups": plan.distribution_groups.all()},
@@ -361,8 +408,12 @@ def distribution_edit(request, pk):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_distribution(plan=plan, actor=request.user, users=list(form.cleaned_data["users"]),
-                                      groups=list(form.cleaned_data["groups"]))
+            services.set_distribution(
+                plan=plan,
+                actor=request.user,
+                users=list(form.cleaned_data["users"]),
+                groups=list(form.cleaned_data["groups"]),
+            )
         except RuleViolation as refusal:
             _add_rule_errors(form, refusal)
             status = refusal.status_code
@@ -373,6 +424,7 @@ def distribution_edit(request, pk):
 
 
 # -- one version ----------------------------------------------------------------
+
 
 def _version_context(request, plan, version):
     user = request.user
@@ -390,7 +442,8 @@ def _version_context(request, plan, version):
     ]
     acknowledgement = (
         Acknowledgement.objects.filter(version=version, user=user).first()
-        if version.status == Status.COMMUNICATED else None
+        if version.status == Status.COMMUNICATED
+        else None
     )
     actions = _version_actions(user, plan, version, can_edit, acknowledgement)
     problems = services.submission_problems(version) if actions.submit else {}
@@ -409,7 +462,10 @@ def _version_context(request, plan, version):
         "checklist": _checklist(plan, problems) if actions.submit else None,
         "problem_count": sum(len(m) for m in problems.values()),
         "recipient_count": len(services.distribution_recipients(plan)) if actions.communicate else 0,
-        "other_versions": PlanVersion.objects.visible_to(user).filter(plan=plan).exclude(pk=version.pk).count(),
+        "other_versions": PlanVersion.objects.visible_to(user)
+        .filter(plan=plan)
+        .exclude(pk=version.pk)
+        .count(),
     }
 
 
@@ -420,8 +476,10 @@ def _checklist(plan, problems):
         ("objectives", "Objectives, each with a KPI" + ("" if plan.is_smp else " and traced to the SMP")),
         ("responsibilities", "The five responsibilities are named"),
     ]
-    return [{"label": label, "done": key not in problems, "problems": problems.get(key, [])}
-            for key, label in parts]
+    return [
+        {"label": label, "done": key not in problems, "problems": problems.get(key, [])}
+        for key, label in parts
+    ]
 
 
 def version_detail(request, pk, number):
@@ -430,16 +488,26 @@ def version_detail(request, pk, number):
 
 
 TRANSITIONS = {
-    "submit": (lambda v, u, c: services.submit_plan(version=v, actor=u, comment=c),
-               "Version {n} is submitted for approval."),
-    "approve": (lambda v, u, c: services.approve_plan(version=v, actor=u, comment=c),
-                "Version {n} is approved. It can now be communicated."),
-    "request-changes": (lambda v, u, c: services.request_changes(version=v, actor=u, comment=c),
-                        "Version {n} is back to draft with your comment."),
-    "communicate": (lambda v, u, c: services.communicate_plan(version=v, actor=u, comment=c),
-                    "Version {n} is communicated; every recipient is asked to acknowledge it."),
-    "acknowledge": (lambda v, u, c: services.acknowledge_plan(version=v, actor=u),
-                    "Thank you: you acknowledged version {n}."),
+    "submit": (
+        lambda v, u, c: services.submit_plan(version=v, actor=u, comment=c),
+        "Version {n} is submitted for approval.",
+    ),
+    "approve": (
+        lambda v, u, c: services.approve_plan(version=v, actor=u, comment=c),
+        "Version {n} is approved. It can now be communicated.",
+    ),
+    "request-changes": (
+        lambda v, u, c: services.request_changes(version=v, actor=u, comment=c),
+        "Version {n} is back to draft with your comment.",
+    ),
+    "communicate": (
+        lambda v, u, c: services.communicate_plan(version=v, actor=u, comment=c),
+        "Version {n} is communicated; every recipient is asked to acknowledge it.",
+    ),
+    "acknowledge": (
+        lambda v, u, c: services.acknowledge_plan(version=v, actor=u),
+        "Thank you: you acknowledged version {n}.",
+    ),
 }
 
 
@@ -469,6 +537,7 @@ def version_transition(request, pk, number, transition):
 
 # -- editing a draft ----------------------------------------------------------------
 
+
 def section_edit(request, pk, number, section):
     """Section by section, with a preview; a save based on an older revision is
     refused and the typed text is kept next to the saved one."""
@@ -484,8 +553,9 @@ def section_edit(request, pk, number, section):
         refusal = _edit_refusal(request, plan, version)
         if refusal:
             return refusal
-        form = SectionForm(initial={"text": version.section_text(section), "revision": version.revision},
-                           **form_kwargs)
+        form = SectionForm(
+            initial={"text": version.section_text(section), "revision": version.revision}, **form_kwargs
+        )
         return render(request, "plans/section_form.html", {**context, "form": form})
 
     form = SectionForm(request.POST, **form_kwargs)
@@ -496,8 +566,12 @@ def section_edit(request, pk, number, section):
             context["preview"] = text
         else:
             try:
-                services.update_draft(version=version, actor=request.user,
-                                      expected_revision=form.cleaned_data["revision"], sections={section: text})
+                services.update_draft(
+                    version=version,
+                    actor=request.user,
+                    expected_revision=form.cleaned_data["revision"],
+                    sections={section: text},
+                )
             except Conflict as refusal:
                 version.refresh_from_db()
                 # Show what is saved now, and base the next save on it: the
@@ -526,25 +600,41 @@ def responsibilities_edit(request, pk, number):
         refusal = _edit_refusal(request, plan, version)
         if refusal:
             return refusal
-        initial = {kind: [r.user_id for r in current if r.kind == kind] for kind, _ in Responsibility.Kind.choices}
+        initial = {
+            kind: [r.user_id for r in current if r.kind == kind] for kind, _ in Responsibility.Kind.choices
+        }
         form = ResponsibilitiesForm(initial={**initial, "revision": version.revision})
     else:
         form = ResponsibilitiesForm(request.POST)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_responsibilities(version=version, actor=request.user, assignments=form.assignments(),
-                                          expected_revision=form.cleaned_data["revision"])
+            services.set_responsibilities(
+                version=version,
+                actor=request.user,
+                assignments=form.assignments(),
+                expected_revision=form.cleaned_data["revision"],
+            )
         except RuleViolation as refusal:
             _add_rule_errors(form, refusal)
             status = refusal.status_code
         else:
             messages.success(request, "The responsibilities are saved.")
             return redirect(f"{version.get_absolute_url()}#responsibilities")
-    missing = [label for kind, label in Responsibility.Kind.choices if not any(r.kind == kind for r in current)]
-    return render(request, "plans/responsibilities_form.html", {
-        "plan": plan, "version": version, "form": form, "missing": missing,
-    }, status=status)
+    missing = [
+        label for kind, label in Responsibility.Kind.choices if not any(r.kind == kind for r in current)
+    ]
+    return render(
+        request,
+        "plans/responsibilities_form.html",
+        {
+            "plan": plan,
+            "version": version,
+            "form": form,
+            "missing": missing,
+        },
+        status=status,
+    )
 
 
 def objective_edit(request, pk, number, objective_id=None):
@@ -557,8 +647,12 @@ def objective_edit(request, pk, number, objective_id=None):
             return refusal
         initial = {"revision": version.revision}
         if objective:
-            initial.update(code=objective.code, title=objective.title, description=objective.description,
-                           traces_to=objective.traces_to_id)
+            initial.update(
+                code=objective.code,
+                title=objective.title,
+                description=objective.description,
+                traces_to=objective.traces_to_id,
+            )
         form = ObjectiveForm(initial=initial, version=version)
     else:
         form = ObjectiveForm(request.POST, version=version)
@@ -567,20 +661,35 @@ def objective_edit(request, pk, number, objective_id=None):
         data = form.cleaned_data
         try:
             saved = services.save_objective(
-                version=version, actor=request.user, objective=objective, code=data["code"], title=data["title"],
-                description=data["description"], traces_to=data.get("traces_to"),
+                version=version,
+                actor=request.user,
+                objective=objective,
+                code=data["code"],
+                title=data["title"],
+                description=data["description"],
+                traces_to=data.get("traces_to"),
                 expected_revision=data["revision"],
             )
         except RuleViolation as refusal:
             _add_rule_errors(form, refusal)
             status = refusal.status_code
         else:
-            messages.success(request, f"Objective {saved.code} is saved." + (
-                "" if objective else " Give it at least one KPI."))
+            messages.success(
+                request,
+                f"Objective {saved.code} is saved." + ("" if objective else " Give it at least one KPI."),
+            )
             return redirect(f"{version.get_absolute_url()}#objective-{saved.code}")
-    return render(request, "plans/objective_form.html", {
-        "plan": plan, "version": version, "form": form, "objective": objective,
-    }, status=status)
+    return render(
+        request,
+        "plans/objective_form.html",
+        {
+            "plan": plan,
+            "version": version,
+            "form": form,
+            "objective": objective,
+        },
+        status=status,
+    )
 
 
 def objective_delete(request, pk, number, objective_id):
@@ -590,16 +699,30 @@ def objective_delete(request, pk, number, objective_id):
         refusal = _edit_refusal(request, plan, version)
         if refusal:
             return refusal
-        return render(request, "plans/confirm_delete.html", {
-            "plan": plan, "version": version, "thing": f"objective {objective}",
-            "consequence": "Its KPIs are removed with it.",
-        })
+        return render(
+            request,
+            "plans/confirm_delete.html",
+            {
+                "plan": plan,
+                "version": version,
+                "thing": f"objective {objective}",
+                "consequence": "Its KPIs are removed with it.",
+            },
+        )
     try:
         services.delete_objective(objective=objective, actor=request.user)
     except RuleViolation as refusal:
-        return render(request, "plans/confirm_delete.html", {
-            "plan": plan, "version": version, "thing": f"objective {objective}", "refusal": refusal,
-        }, status=refusal.status_code)
+        return render(
+            request,
+            "plans/confirm_delete.html",
+            {
+                "plan": plan,
+                "version": version,
+                "thing": f"objective {objective}",
+                "refusal": refusal,
+            },
+            status=refusal.status_code,
+        )
     messages.success(request, f"Objective {objective.code} is removed from version {version.number}.")
     return redirect(f"{version.get_absolute_url()}#objectives")
 
@@ -609,7 +732,9 @@ def kpi_edit(request, pk, number, objective_id=None, kpi_id=None):
     plan, version = _plan_and_version(request, pk, number)
     kpi = None
     if kpi_id:
-        kpi = get_object_or_404(Kpi.objects.select_related("objective"), pk=kpi_id, objective__version=version)
+        kpi = get_object_or_404(
+            Kpi.objects.select_related("objective"), pk=kpi_id, objective__version=version
+        )
         objective = kpi.objective
     else:
         objective = get_object_or_404(version.objectives, pk=objective_id)
@@ -619,8 +744,14 @@ def kpi_edit(request, pk, number, objective_id=None, kpi_id=None):
             return refusal
         initial = {"owner": request.user.pk}
         if kpi:
-            initial = {"metric": kpi.metric, "unit": kpi.unit, "direction": kpi.direction, "target": kpi.target,
-                       "owner": kpi.owner_id, "frequency": kpi.frequency}
+            initial = {
+                "metric": kpi.metric,
+                "unit": kpi.unit,
+                "direction": kpi.direction,
+                "target": kpi.target,
+                "owner": kpi.owner_id,
+                "frequency": kpi.frequency,
+            }
         form = KpiForm(initial=initial)
     else:
         form = KpiForm(request.POST)
@@ -634,9 +765,18 @@ def kpi_edit(request, pk, number, objective_id=None, kpi_id=None):
         else:
             messages.success(request, f"The KPI of objective {objective.code} is saved.")
             return redirect(f"{version.get_absolute_url()}#objective-{objective.code}")
-    return render(request, "plans/kpi_form.html", {
-        "plan": plan, "version": version, "form": form, "objective": objective, "kpi": kpi,
-    }, status=status)
+    return render(
+        request,
+        "plans/kpi_form.html",
+        {
+            "plan": plan,
+            "version": version,
+            "form": form,
+            "objective": objective,
+            "kpi": kpi,
+        },
+        status=status,
+    )
 
 
 def kpi_delete(request, pk, number, kpi_id):
@@ -647,18 +787,29 @@ def kpi_delete(request, pk, number, kpi_id):
         refusal = _edit_refusal(request, plan, version)
         if refusal:
             return refusal
-        return render(request, "plans/confirm_delete.html", {"plan": plan, "version": version, "thing": thing})
+        return render(
+            request, "plans/confirm_delete.html", {"plan": plan, "version": version, "thing": thing}
+        )
     try:
         services.delete_kpi(kpi=kpi, actor=request.user)
     except RuleViolation as refusal:
-        return render(request, "plans/confirm_delete.html", {
-            "plan": plan, "version": version, "thing": thing, "refusal": refusal,
-        }, status=refusal.status_code)
+        return render(
+            request,
+            "plans/confirm_delete.html",
+            {
+                "plan": plan,
+                "version": version,
+                "thing": thing,
+                "refusal": refusal,
+            },
+            status=refusal.status_code,
+        )
     messages.success(request, f"The KPI is removed from objective {kpi.objective.code}.")
     return redirect(f"{version.get_absolute_url()}#objective-{kpi.objective.code}")
 
 
 # -- comparing versions and the change history ----------------------------------------
+
 
 def version_compare(request, pk):
     """P4: any two versions, section by section."""
@@ -671,8 +822,9 @@ def version_compare(request, pk):
     defaults = {"a": versions[1].number, "b": versions[0].number}
     form = CompareForm({**defaults, **request.GET.dict()}, versions=versions)
     if form.is_valid():
-        old, new = sorted((by_number[form.cleaned_data["a"]], by_number[form.cleaned_data["b"]]),
-                          key=lambda v: v.number)
+        old, new = sorted(
+            (by_number[form.cleaned_data["a"]], by_number[form.cleaned_data["b"]]), key=lambda v: v.number
+        )
         diffs = compare_versions(old, new)
         context.update(old=old, new=new, diffs=diffs, changed_count=sum(d.changed for d in diffs))
     context["form"] = form
@@ -690,7 +842,16 @@ class HistoryEntry:
 
 # Bookkeeping fields that change with every save and say nothing to a reader.
 HISTORY_NOISE = {"revision", "edited_at", "last_editor"}
-USER_FIELDS = {"author", "last_editor", "approved_by", "user", "owner", "created_by", "handed_over_by", "decided_by"}
+USER_FIELDS = {
+    "author",
+    "last_editor",
+    "approved_by",
+    "user",
+    "owner",
+    "created_by",
+    "handed_over_by",
+    "decided_by",
+}
 
 
 def _history_entries(plan):
@@ -703,7 +864,9 @@ def _history_entries(plan):
         Objective.history.filter(version_id__in=list(version_numbers)).select_related("history_user")
     )
     objective_codes = {r.id: r.code for r in objective_records}
-    kpi_records = list(Kpi.history.filter(objective_id__in=list(objective_codes)).select_related("history_user"))
+    kpi_records = list(
+        Kpi.history.filter(objective_id__in=list(objective_codes)).select_related("history_user")
+    )
     responsibility_records = list(
         Responsibility.history.filter(version_id__in=list(version_numbers)).select_related("history_user")
     )
@@ -712,8 +875,11 @@ def _history_entries(plan):
     handover_records = list(Handover.history.filter(plan_id=plan.pk).select_related("history_user"))
 
     user_ids = {
-        getattr(r, f"{name}_id") for records in (version_records, kpi_records, responsibility_records, plan_records)
-        for r in records for name in USER_FIELDS if getattr(r, f"{name}_id", None)
+        getattr(r, f"{name}_id")
+        for records in (version_records, kpi_records, responsibility_records, plan_records)
+        for r in records
+        for name in USER_FIELDS
+        if getattr(r, f"{name}_id", None)
     }
     users = User.objects.in_bulk(user_ids)
     smp_version_ids = {r.conforms_to_id for r in (*plan_records, *version_records) if r.conforms_to_id}
@@ -727,11 +893,15 @@ def _history_entries(plan):
         "objective": lambda pk: objective_codes.get(pk, f"#{pk}"),
         "version": lambda pk: f"version {version_numbers[pk]}" if pk in version_numbers else f"#{pk}",
         "status": lambda value: (
-            Status(value).label if value in Status.values
-            else Handover.Status(value).label if value in Handover.Status.values else value
+            Status(value).label
+            if value in Status.values
+            else Handover.Status(value).label
+            if value in Handover.Status.values
+            else value
         ),
-        "implementation_status": lambda value: Plan.ImplementationStatus(value).label
-        if value in Plan.ImplementationStatus.values else value,
+        "implementation_status": lambda value: (
+            Plan.ImplementationStatus(value).label if value in Plan.ImplementationStatus.values else value
+        ),
         "kind": lambda value: kind_labels.get(value, value),
         "content_hash": lambda value: value[:12],
     }
@@ -764,19 +934,29 @@ def _history_entries(plan):
                 keys = [k for k in titles if old.get(k, "") != new.get(k, "")]
                 lines.append("sections changed: " + ", ".join(titles[k] for k in keys))
             else:
-                lines.append(f"{name.replace('_', ' ')}: {describe(name, change.old)} → {describe(name, change.new)}")
+                lines.append(
+                    f"{name.replace('_', ' ')}: {describe(name, change.old)} → {describe(name, change.new)}"
+                )
         return lines
 
     subjects = [
         (plan_records, lambda r: "Plan"),
         (version_records, lambda r: f"Version {r.number}"),
-        (objective_records, lambda r: f"Objective {r.code} (version {version_numbers.get(r.version_id, '?')})"),
+        (
+            objective_records,
+            lambda r: f"Objective {r.code} (version {version_numbers.get(r.version_id, '?')})",
+        ),
         (kpi_records, lambda r: f"KPI “{r.metric}” of {objective_codes.get(r.objective_id, '?')}"),
         (milestone_records, lambda r: f"Milestone “{r.title}”"),
         (handover_records, lambda r: f"Handover of {date_format(r.handover_on, 'j M Y')}"),
-        (responsibility_records, lambda r: f"{kind_labels.get(r.kind, r.kind)} responsibility: "
-                                           f"{describe('user', r.user_id)} "
-                                           f"(version {version_numbers.get(r.version_id, '?')})"),
+        (
+            responsibility_records,
+            lambda r: (
+                f"{kind_labels.get(r.kind, r.kind)} responsibility: "
+                f"{describe('user', r.user_id)} "
+                f"(version {version_numbers.get(r.version_id, '?')})"
+            ),
+        ),
     ]
     entries = []
     for records, subject in subjects:
@@ -786,8 +966,15 @@ def _history_entries(plan):
             lines = changes(record, previous)
             previous_of[record.id] = record
             if lines:
-                entries.append(HistoryEntry(record.history_date, _history_user(record, previous, users),
-                                            subject(record), record.get_history_type_display(), lines))
+                entries.append(
+                    HistoryEntry(
+                        record.history_date,
+                        _history_user(record, previous, users),
+                        subject(record),
+                        record.get_history_type_display(),
+                        lines,
+                    )
+                )
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries
 
@@ -807,8 +994,9 @@ def plan_history(request, pk):
     """Who changed what, when: for managers, auditors and the other roles that read every plan."""
     plan = _visible_plan(request, pk)
     if not _may_view_history(request.user):
-        return _refusal(request, plan, "The change history is open to managers, auditors and process owners.",
-                        403)
+        return _refusal(
+            request, plan, "The change history is open to managers, auditors and process owners.", 403
+        )
     page = Paginator(_history_entries(plan), 50).get_page(request.GET.get("page"))
     return render(request, "plans/history.html", {"plan": plan, "page": page})
 
@@ -819,10 +1007,15 @@ def plan_history(request, pk):
 def process_list(request):
     """The processes of the SMS with their owners, deputies and plans."""
     processes = Process.objects.select_related("owner", "plan").prefetch_related("deputies").order_by("name")
-    return render(request, "plans/process_list.html", {
-        "processes": processes,
-        "can_manage": request.user.has_perm("plans.change_process") and not permissions.is_read_only(request.user),
-    })
+    return render(
+        request,
+        "plans/process_list.html",
+        {
+            "processes": processes,
+            "can_manage": request.user.has_perm("plans.change_process")
+            and not permissions.is_read_only(request.user),
+        },
+    )
 
 
 def process_edit(request, process_id=None):
@@ -837,8 +1030,12 @@ def process_edit(request, process_id=None):
         data = form.cleaned_data
         try:
             saved = services.save_process(
-                actor=request.user, process=process, name=data["name"], description=data["description"],
-                owner=data["owner"], deputies=list(data["deputies"]),
+                actor=request.user,
+                process=process,
+                name=data["name"],
+                description=data["description"],
+                owner=data["owner"],
+                deputies=list(data["deputies"]),
             )
         except RuleViolation as refusal:
             _add_rule_errors(form, refusal)

@@ -78,7 +78,11 @@ def test_password_change(client):
     client.force_login(user)
     response = client.post(
         "/accounts/password/",
-        {"old_password": PASSWORD, "new_password1": "a-much-better-pass-9", "new_password2": "a-much-better-pass-9"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-much-better-pass-9",
+            "new_password2": "a-much-better-pass-9",
+        },
     )
     assert response.status_code == 302
     user.refresh_from_db()

@@ -34,7 +34,9 @@ def test_roles_hold_their_model_permissions(role, permission):
 def test_auditors_hold_no_permission_to_change_anything(permission):
     auditor = UserFactory(roles=[roles.AUDITOR])
     assert not auditor.has_perm(permission)
-    changing = [p for p in auditor.get_all_permissions() if not p.split(".")[1].startswith(("view_", "export_"))]
+    changing = [
+        p for p in auditor.get_all_permissions() if not p.split(".")[1].startswith(("view_", "export_"))
+    ]
     assert changing == []
 
 

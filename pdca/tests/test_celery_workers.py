@@ -45,9 +45,25 @@ def _start_worker(queue, broker_url, extra_env=None):
         **(extra_env or {}),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "pdca", "worker", "--pool=solo", "-Q", queue,
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "pdca",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -109,7 +125,8 @@ def test_worker_consumes_a_task_from_the_filesystem_broker(tmp_path, _celery_run
     worker = _start_worker(queue, "filesystem://", {"VAR_DIR": str(tmp_path)})
     try:
         options = {
-            "data_folder_in": str(folder), "data_folder_out": str(folder),
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
             "control_folder": str(tmp_path / "broker" / "control"),
         }
         with Connection("filesystem://", transport_options=options) as conn:

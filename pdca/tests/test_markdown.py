@@ -7,7 +7,9 @@ def test_markdown_is_rendered():
 
 
 def test_scripts_and_event_handlers_are_removed():
-    html = render_markdown('<script>alert(1)</script><p onclick="evil()">x</p><a href="javascript:evil()">l</a>')
+    html = render_markdown(
+        '<script>alert(1)</script><p onclick="evil()">x</p><a href="javascript:evil()">l</a>'
+    )
     assert "<script" not in html and "onclick" not in html and "javascript:" not in html
 
 

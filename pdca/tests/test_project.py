@@ -16,7 +16,12 @@ def _run_manage(*args, env_overrides):
     env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -27,8 +32,15 @@ def test_makemigrations_is_clean():
 
 def test_check_deploy_reports_nothing_with_debug_off(tmp_path):
     result = _run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        env_overrides={"DEBUG": "false", "SECRET_KEY": "x" * 20 + "-a-long-and-random-production-key-123456789", "VAR_DIR": str(tmp_path)},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_overrides={
+            "DEBUG": "false",
+            "SECRET_KEY": "x" * 20 + "-a-long-and-random-production-key-123456789",
+            "VAR_DIR": str(tmp_path),
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -68,7 +80,11 @@ def test_admin_registers_every_model(admin_client):
     from django.apps import apps
     from django.contrib import admin
 
-    ours = [m for m in apps.get_models() if m._meta.app_label in {"accounts", "pdca", "plans", "reviews", "improvements"}]
+    ours = [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in {"accounts", "pdca", "plans", "reviews", "improvements"}
+    ]
     history_models = {m for m in ours if m.__name__.startswith("Historical")}
     missing = [m.__name__ for m in ours if m not in history_models and not admin.site.is_registered(m)]
     assert missing == []

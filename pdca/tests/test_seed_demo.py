@@ -22,7 +22,15 @@ def test_seed_demo_is_idempotent():
     from django.apps import apps
 
     call_command("seed_demo", quiet=True)
-    counts = {m.__name__: m.objects.count() for m in apps.get_models() if m._meta.app_label in {"accounts", "plans", "pdca"}}
+    counts = {
+        m.__name__: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.app_label in {"accounts", "plans", "pdca"}
+    }
     call_command("seed_demo", quiet=True)
-    again = {m.__name__: m.objects.count() for m in apps.get_models() if m._meta.app_label in {"accounts", "plans", "pdca"}}
+    again = {
+        m.__name__: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.app_label in {"accounts", "plans", "pdca"}
+    }
     assert counts == again

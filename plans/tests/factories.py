@@ -21,13 +21,16 @@ class ProcessFactory(factory.django.DjangoModelFactory):
 
 def fill_sections(version, actor):
     texts = {key: f"{title} of {version.plan}." for key, title, _ in version.plan.section_definitions}
-    return services.update_draft(version=version, actor=actor, expected_revision=version.revision, sections=texts)
+    return services.update_draft(
+        version=version, actor=actor, expected_revision=version.revision, sections=texts
+    )
 
 
 def assign_all_responsibilities(version, actor, approver, others=None):
     others = others or actor
     return services.set_responsibilities(
-        version=version, actor=actor,
+        version=version,
+        actor=actor,
         assignments={
             Responsibility.Kind.REVIEW: [others],
             Responsibility.Kind.APPROVAL: [approver],
@@ -41,8 +44,14 @@ def assign_all_responsibilities(version, actor, approver, others=None):
 def add_objective_with_kpi(version, actor, title="Restore service quickly", traces_to=None, kpi_owner=None):
     objective = services.save_objective(version=version, actor=actor, title=title, traces_to=traces_to)
     services.save_kpi(
-        objective=objective, actor=actor, metric="Incidents resolved within target time", unit="%",
-        direction="higher", target=Decimal("95"), owner=kpi_owner or actor, frequency="monthly",
+        objective=objective,
+        actor=actor,
+        metric="Incidents resolved within target time",
+        unit="%",
+        direction="higher",
+        target=Decimal("95"),
+        owner=kpi_owner or actor,
+        frequency="monthly",
     )
     return objective
 

@@ -15,12 +15,19 @@ Status = PlanVersion.Status
 
 # -- processes ---------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_managers_create_processes_and_name_their_owner_and_deputies(api_for, manager, owner, other_owner):
-    response = api_for(manager).post("/api/v1/processes/", {
-        "name": "Problem management", "description": "Root causes.", "owner": owner.pk,
-        "deputies": [other_owner.pk],
-    }, format="json")
+    response = api_for(manager).post(
+        "/api/v1/processes/",
+        {
+            "name": "Problem management",
+            "description": "Root causes.",
+            "owner": owner.pk,
+            "deputies": [other_owner.pk],
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     process = Process.objects.get(name="Problem management")
     assert process.owner == owner and list(process.deputies.all()) == [other_owner]
@@ -30,7 +37,9 @@ def test_managers_create_processes_and_name_their_owner_and_deputies(api_for, ma
 @pytest.mark.django_db
 def test_only_managers_name_process_owners(api_for, owner, other_owner, staff):
     process = factories.ProcessFactory(name="Problem management", owner=owner)
-    response = api_for(owner).patch(f"/api/v1/processes/{process.pk}/", {"owner": other_owner.pk}, format="json")
+    response = api_for(owner).patch(
+        f"/api/v1/processes/{process.pk}/", {"owner": other_owner.pk}, format="json"
+    )
     assert response.status_code == 403
     assert response.json()["detail"] == "Only managers create processes and name their owners."
     assert Process.objects.get(pk=process.pk).owner == owner
@@ -43,19 +52,26 @@ def test_only_managers_name_process_owners(api_for, owner, other_owner, staff):
 @pytest.mark.django_db
 def test_a_new_process_owner_takes_over_the_plan(api_for, process_plan, owner, other_owner, manager):
     process = process_plan.process
-    response = api_for(manager).patch(f"/api/v1/processes/{process.pk}/", {"owner": other_owner.pk}, format="json")
+    response = api_for(manager).patch(
+        f"/api/v1/processes/{process.pk}/", {"owner": other_owner.pk}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["plan"] == process_plan.pk
     version = process_plan.latest_version
     body = {"revision": version.revision, "sections": {"roles": "New owner."}}
     assert api_for(owner).patch(f"/api/v1/versions/{version.pk}/", body, format="json").status_code == 403
-    assert api_for(other_owner).patch(f"/api/v1/versions/{version.pk}/", body, format="json").status_code == 200
+    assert (
+        api_for(other_owner).patch(f"/api/v1/versions/{version.pk}/", body, format="json").status_code == 200
+    )
 
 
 # -- plans ---------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_the_process_owner_creates_the_process_plan_which_belongs_to_the_smp(api_for, smp, owner, other_owner):
+def test_the_process_owner_creates_the_process_plan_which_belongs_to_the_smp(
+    api_for, smp, owner, other_owner
+):
     process = factories.ProcessFactory(name="Change management", owner=owner)
     refused = api_for(other_owner).post("/api/v1/plans/", {"process": process.pk}, format="json")
     assert refused.status_code == 403
@@ -88,12 +104,18 @@ def test_no_process_plan_before_the_smp(api_for, owner):
 def test_the_title_is_changed_with_the_drafts_revision(api_for, process_plan, owner, other_owner):
     version = process_plan.latest_version
     url = f"/api/v1/plans/{process_plan.pk}/"
-    assert api_for(other_owner).patch(url, {"title": "Hijacked", "revision": version.revision},
-                                      format="json").status_code == 403
+    assert (
+        api_for(other_owner)
+        .patch(url, {"title": "Hijacked", "revision": version.revision}, format="json")
+        .status_code
+        == 403
+    )
     blank = api_for(owner).patch(url, {"title": "  ", "revision": version.revision}, format="json")
     assert blank.status_code == 400 and blank.json()["errors"]["title"]
 
-    response = api_for(owner).patch(url, {"title": "Incident plan", "revision": version.revision}, format="json")
+    response = api_for(owner).patch(
+        url, {"title": "Incident plan", "revision": version.revision}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["title"] == "Incident plan"
@@ -127,32 +149,49 @@ def test_plan_filters(api_for, smp, owner, other_owner, manager):
 
 # -- objectives and KPIs ---------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_objectives_and_kpis_are_edited_through_the_services(api_for, process_plan, owner):
     version = process_plan.latest_version
     smp_objective = version.conforms_to.objectives.get()
     api = api_for(owner)
 
-    created = api.post("/api/v1/objectives/", {
-        "version": version.pk, "title": "Resolve incidents on time", "traces_to": smp_objective.pk,
-        "revision": PlanVersion.objects.get(pk=version.pk).revision,
-    }, format="json")
+    created = api.post(
+        "/api/v1/objectives/",
+        {
+            "version": version.pk,
+            "title": "Resolve incidents on time",
+            "traces_to": smp_objective.pk,
+            "revision": PlanVersion.objects.get(pk=version.pk).revision,
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     objective = created.json()
     assert objective["code"] == "O2" and objective["traces_to"] == smp_objective.pk
 
-    kpi = api.post("/api/v1/kpis/", {
-        "objective": objective["id"], "metric": "P1 incidents resolved in 4h", "unit": "%",
-        "direction": "higher", "target": "90", "owner": owner.pk, "frequency": "monthly",
-    }, format="json")
+    kpi = api.post(
+        "/api/v1/kpis/",
+        {
+            "objective": objective["id"],
+            "metric": "P1 incidents resolved in 4h",
+            "unit": "%",
+            "direction": "higher",
+            "target": "90",
+            "owner": owner.pk,
+            "frequency": "monthly",
+        },
+        format="json",
+    )
     assert kpi.status_code == 201, kpi.json()
     assert Kpi.objects.get(pk=kpi.json()["id"]).target == Decimal("90")
 
     changed = api.patch(f"/api/v1/kpis/{kpi.json()['id']}/", {"target": "92.5"}, format="json")
     assert changed.status_code == 200
     assert Kpi.objects.get(pk=kpi.json()["id"]).target == Decimal("92.5")
-    renamed = api.patch(f"/api/v1/objectives/{objective['id']}/", {"title": "Resolve P1 incidents on time"},
-                        format="json")
+    renamed = api.patch(
+        f"/api/v1/objectives/{objective['id']}/", {"title": "Resolve P1 incidents on time"}, format="json"
+    )
     assert renamed.status_code == 200
     assert renamed.json()["kpis"][0]["metric"] == "P1 incidents resolved in 4h"
     listed = api.get(f"/api/v1/objectives/?version={version.pk}").json()["results"]
@@ -174,24 +213,40 @@ def test_another_owner_cannot_edit_objectives_or_kpis(api_for, process_plan, oth
     assert created.status_code == 403 and created.json()["detail"]
     assert api.patch(f"/api/v1/objectives/{objective.pk}/", {"title": "x"}, format="json").status_code == 403
     assert api.delete(f"/api/v1/kpis/{kpi.pk}/").status_code == 403
-    kpi_created = api.post("/api/v1/kpis/", {
-        "objective": objective.pk, "metric": "m", "unit": "%", "direction": "higher", "target": "1",
-        "owner": other_owner.pk, "frequency": "monthly",
-    }, format="json")
+    kpi_created = api.post(
+        "/api/v1/kpis/",
+        {
+            "objective": objective.pk,
+            "metric": "m",
+            "unit": "%",
+            "direction": "higher",
+            "target": "1",
+            "owner": other_owner.pk,
+            "frequency": "monthly",
+        },
+        format="json",
+    )
     assert kpi_created.status_code == 403
     assert version.objectives.count() == 1 and Kpi.objects.filter(objective=objective).count() == 1
     assert Objective.objects.get(pk=objective.pk).title == objective.title
 
 
 @pytest.mark.django_db
-def test_an_objective_traces_to_the_smp_version_the_plan_conforms_to(api_for, process_plan, owner, other_owner,
-                                                                      manager):
+def test_an_objective_traces_to_the_smp_version_the_plan_conforms_to(
+    api_for, process_plan, owner, other_owner, manager
+):
     other = factories.draft_process_plan(other_owner, manager, name="Change management")
     foreign = other.latest_version.objectives.get()
     version = process_plan.latest_version
-    response = api_for(owner).post("/api/v1/objectives/", {
-        "version": version.pk, "title": "Traces wrongly", "traces_to": foreign.pk,
-    }, format="json")
+    response = api_for(owner).post(
+        "/api/v1/objectives/",
+        {
+            "version": version.pk,
+            "title": "Traces wrongly",
+            "traces_to": foreign.pk,
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["errors"]["traces_to"]
     assert version.objectives.count() == 1
@@ -200,8 +255,9 @@ def test_an_objective_traces_to_the_smp_version_the_plan_conforms_to(api_for, pr
 @pytest.mark.django_db
 def test_an_objective_code_is_unique_per_version(api_for, process_plan, owner):
     version = process_plan.latest_version
-    response = api_for(owner).post("/api/v1/objectives/", {"version": version.pk, "title": "Dup", "code": "O1"},
-                                   format="json")
+    response = api_for(owner).post(
+        "/api/v1/objectives/", {"version": version.pk, "title": "Dup", "code": "O1"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["errors"]["code"] == ["Another objective of this version already has the code O1."]
 
@@ -209,10 +265,17 @@ def test_an_objective_code_is_unique_per_version(api_for, process_plan, owner):
 @pytest.mark.django_db
 def test_a_new_kpi_takes_the_default_direction_and_frequency(api_for, process_plan, owner):
     objective = process_plan.latest_version.objectives.get()
-    response = api_for(owner).post("/api/v1/kpis/", {
-        "objective": objective.pk, "metric": "Customer satisfaction", "unit": "points", "target": "4.5",
-        "owner": owner.pk,
-    }, format="json")
+    response = api_for(owner).post(
+        "/api/v1/kpis/",
+        {
+            "objective": objective.pk,
+            "metric": "Customer satisfaction",
+            "unit": "points",
+            "target": "4.5",
+            "owner": owner.pk,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert (response.json()["direction"], response.json()["frequency"]) == ("higher", "monthly")
 
@@ -220,10 +283,19 @@ def test_a_new_kpi_takes_the_default_direction_and_frequency(api_for, process_pl
 @pytest.mark.django_db
 def test_an_incomplete_kpi_is_refused_per_field(api_for, process_plan, owner):
     objective = process_plan.latest_version.objectives.get()
-    response = api_for(owner).post("/api/v1/kpis/", {
-        "objective": objective.pk, "metric": "  ", "unit": "%", "direction": "higher", "target": "5",
-        "owner": owner.pk, "frequency": "monthly",
-    }, format="json")
+    response = api_for(owner).post(
+        "/api/v1/kpis/",
+        {
+            "objective": objective.pk,
+            "metric": "  ",
+            "unit": "%",
+            "direction": "higher",
+            "target": "5",
+            "owner": owner.pk,
+            "frequency": "monthly",
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["errors"]["metric"] == ["This field may not be blank."]
     assert objective.kpis.count() == 1
@@ -236,29 +308,45 @@ def test_objectives_of_versions_a_user_may_not_see_do_not_exist_for_him(api_for,
     assert api.get(f"/api/v1/objectives/{objective.pk}/").status_code == 404
     assert api.get("/api/v1/objectives/").json()["results"] == []
     assert api.get("/api/v1/kpis/").json()["results"] == []
-    response = api.post("/api/v1/objectives/", {"version": process_plan.latest_version.pk, "title": "x"},
-                        format="json")
+    response = api.post(
+        "/api/v1/objectives/", {"version": process_plan.latest_version.pk, "title": "x"}, format="json"
+    )
     assert response.status_code == 400 and "version" in response.json()["errors"]
 
 
 # -- responsibilities ------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_the_five_responsibilities_are_set_at_once(api_for, process_plan, owner, other_owner, manager):
     version = process_plan.latest_version
     api = api_for(owner)
-    response = api.put(f"/api/v1/versions/{version.pk}/responsibilities/", {
-        "review": [other_owner.pk], "approval": [manager.pk], "communication": [owner.pk],
-        "implementation": [owner.pk, other_owner.pk], "updating": [owner.pk],
-        "revision": PlanVersion.objects.get(pk=version.pk).revision,
-    }, format="json")
+    response = api.put(
+        f"/api/v1/versions/{version.pk}/responsibilities/",
+        {
+            "review": [other_owner.pk],
+            "approval": [manager.pk],
+            "communication": [owner.pk],
+            "implementation": [owner.pk, other_owner.pk],
+            "updating": [owner.pk],
+            "revision": PlanVersion.objects.get(pk=version.pk).revision,
+        },
+        format="json",
+    )
     assert response.status_code == 200, response.json()
-    assert [p["username"] for p in response.json()["responsibilities"]["implementation"]] == ["owner", "owner2"]
+    assert [p["username"] for p in response.json()["responsibilities"]["implementation"]] == [
+        "owner",
+        "owner2",
+    ]
 
     rows = api.get(f"/api/v1/responsibilities/?version={version.pk}").json()["results"]
     assert sorted((r["kind"], r["user"]["username"]) for r in rows) == [
-        ("approval", "manager"), ("communication", "owner"), ("implementation", "owner"),
-        ("implementation", "owner2"), ("review", "owner2"), ("updating", "owner"),
+        ("approval", "manager"),
+        ("communication", "owner"),
+        ("implementation", "owner"),
+        ("implementation", "owner2"),
+        ("review", "owner2"),
+        ("updating", "owner"),
     ]
 
 
@@ -266,8 +354,9 @@ def test_the_five_responsibilities_are_set_at_once(api_for, process_plan, owner,
 def test_the_approver_must_be_a_manager(api_for, process_plan, owner, other_owner):
     version = process_plan.latest_version
     before = set(Responsibility.objects.filter(version=version).values_list("kind", "user"))
-    response = api_for(owner).put(f"/api/v1/versions/{version.pk}/responsibilities/",
-                                  {"approval": [other_owner.pk]}, format="json")
+    response = api_for(owner).put(
+        f"/api/v1/versions/{version.pk}/responsibilities/", {"approval": [other_owner.pk]}, format="json"
+    )
     assert response.status_code == 400
     assert "must be a manager" in response.json()["errors"]["approval"][0]
     assert set(Responsibility.objects.filter(version=version).values_list("kind", "user")) == before

@@ -25,7 +25,9 @@ MATRIX = {
     ("staff", "own"): (404, 404, 404, 404),
     ("staff", "other"): (404, 404, 404, 404),
 }
-CASES = [pytest.param(role, which, expected, id=f"{role}-{which}") for (role, which), expected in MATRIX.items()]
+CASES = [
+    pytest.param(role, which, expected, id=f"{role}-{which}") for (role, which), expected in MATRIX.items()
+]
 
 
 @pytest.fixture
@@ -52,7 +54,9 @@ def test_who_may_read_a_draft_through_the_api(request, api_for, plans, role, whi
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role, which, expected", CASES)
-def test_only_the_process_owner_changes_the_sections_of_a_draft(request, api_for, plans, role, which, expected):
+def test_only_the_process_owner_changes_the_sections_of_a_draft(
+    request, api_for, plans, role, which, expected
+):
     version = plans[which].latest_version
     before = _snapshot(version)
     response = api_for(request.getfixturevalue(role)).patch(
@@ -85,8 +89,9 @@ def test_only_the_process_owner_submits_the_plan(request, api_for, plans, role, 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role, which, expected", CASES)
-def test_only_the_named_approver_approves_the_plan(request, api_for, plans, owner, other_owner, role, which,
-                                                   expected):
+def test_only_the_named_approver_approves_the_plan(
+    request, api_for, plans, owner, other_owner, role, which, expected
+):
     version = plans[which].latest_version
     author = owner if which == "own" else other_owner
     assert api_for(author).post(f"/api/v1/versions/{version.pk}/submit/").status_code == 200
@@ -122,8 +127,7 @@ def test_staff_see_communicated_versions_but_not_drafts(api_for, smp, owner, oth
     assert smp.pk not in listed_plans  # the SMP is approved but was never communicated
     assert listed_versions == {version.pk}
     # Staff neither change nor approve what they read.
-    response = api.patch(f"/api/v1/versions/{version.pk}/", {"revision": 1, "sections": {}},
-                         format="json")
+    response = api.patch(f"/api/v1/versions/{version.pk}/", {"revision": 1, "sections": {}}, format="json")
     assert response.status_code == 403
 
 
@@ -149,9 +153,16 @@ def test_a_new_draft_of_a_communicated_plan_stays_hidden_from_staff(api_for, smp
 
 @pytest.mark.django_db
 def test_anonymous_requests_are_refused(api_client, process_plan):
-    for url in ("/api/v1/plans/", f"/api/v1/plans/{process_plan.pk}/", "/api/v1/versions/",
-                "/api/v1/objectives/", "/api/v1/kpis/", "/api/v1/processes/", "/api/v1/responsibilities/",
-                "/api/v1/acknowledgements/"):
+    for url in (
+        "/api/v1/plans/",
+        f"/api/v1/plans/{process_plan.pk}/",
+        "/api/v1/versions/",
+        "/api/v1/objectives/",
+        "/api/v1/kpis/",
+        "/api/v1/processes/",
+        "/api/v1/responsibilities/",
+        "/api/v1/acknowledgements/",
+    ):
         assert api_client.get(url).status_code in (401, 403), url
     version = process_plan.latest_version
     response = api_client.post(f"/api/v1/versions/{version.pk}/submit/")

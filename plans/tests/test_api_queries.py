@@ -51,11 +51,16 @@ def _counts(apis, urls):
 
 
 @pytest.mark.django_db
-def test_plan_and_version_lists_run_a_constant_number_of_queries(api_for, many_plans, manager, owner, staff,
-                                                                 django_assert_max_num_queries):
+def test_plan_and_version_lists_run_a_constant_number_of_queries(
+    api_for, many_plans, manager, owner, staff, django_assert_max_num_queries
+):
     apis = {"manager": api_for(manager), "owner": api_for(owner), "staff": api_for(staff)}
-    urls = ["/api/v1/plans/", "/api/v1/versions/", "/api/v1/plans/?kind=process&status=draft",
-            "/api/v1/versions/?awaiting_my_approval=false"]
+    urls = [
+        "/api/v1/plans/",
+        "/api/v1/versions/",
+        "/api/v1/plans/?kind=process&status=draft",
+        "/api/v1/versions/?awaiting_my_approval=false",
+    ]
     many_plans(3)
     _counts(apis, urls)  # the users' roles are cached on first use
     few = _counts(apis, urls)
@@ -73,8 +78,13 @@ def test_plan_and_version_lists_run_a_constant_number_of_queries(api_for, many_p
 @pytest.mark.django_db
 def test_the_other_lists_run_a_constant_number_of_queries(api_for, manager, many_plans):
     apis = {"manager": api_for(manager)}
-    urls = ["/api/v1/objectives/", "/api/v1/kpis/", "/api/v1/responsibilities/", "/api/v1/acknowledgements/",
-            "/api/v1/processes/"]
+    urls = [
+        "/api/v1/objectives/",
+        "/api/v1/kpis/",
+        "/api/v1/responsibilities/",
+        "/api/v1/acknowledgements/",
+        "/api/v1/processes/",
+    ]
     many_plans(3)
     _counts(apis, urls)
     few = _counts(apis, urls)

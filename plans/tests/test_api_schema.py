@@ -57,7 +57,9 @@ def test_the_plan_endpoints_generate_a_valid_schema_without_warnings():
     router = DefaultRouter()
     api.register(router)
     GENERATOR_STATS.reset()
-    schema = SchemaGenerator(patterns=[path("api/v1/", include(router.urls))]).get_schema(request=None, public=True)
+    schema = SchemaGenerator(patterns=[path("api/v1/", include(router.urls))]).get_schema(
+        request=None, public=True
+    )
     warnings = dict(GENERATOR_STATS._warn_cache) | dict(GENERATOR_STATS._error_cache)
     GENERATOR_STATS.reset()
     assert warnings == {}

@@ -23,11 +23,16 @@ def _communicated(plan, owner, *recipients):
 
 
 @pytest.mark.django_db
-def test_submit_without_the_five_responsibilities_names_what_is_missing(api_for, process_plan, owner, manager):
+def test_submit_without_the_five_responsibilities_names_what_is_missing(
+    api_for, process_plan, owner, manager
+):
     version = process_plan.latest_version
     api = api_for(owner)
-    response = api.put(f"/api/v1/versions/{version.pk}/responsibilities/",
-                       {"approval": [manager.pk], "review": [owner.pk]}, format="json")
+    response = api.put(
+        f"/api/v1/versions/{version.pk}/responsibilities/",
+        {"approval": [manager.pk], "review": [owner.pk]},
+        format="json",
+    )
     assert response.status_code == 200
     assert response.json()["submission_problems"]["responsibilities"]
     assert "submit" not in response.json()["available_actions"]
@@ -63,19 +68,24 @@ def test_the_named_approver_who_edited_last_cannot_approve(api_for, manager, man
     smp = factories.draft_smp(manager, manager2)
     version = smp.latest_version
     assign_perm("plans.change_plan", manager2, smp)
-    response = api_for(manager2).patch(f"/api/v1/versions/{version.pk}/",
-                                       {"revision": version.revision, "sections": {"scope": "Edited."}},
-                                       format="json")
+    response = api_for(manager2).patch(
+        f"/api/v1/versions/{version.pk}/",
+        {"revision": version.revision, "sections": {"scope": "Edited."}},
+        format="json",
+    )
     assert response.status_code == 200
-    assert "approver is the author or last editor" in " ".join(response.json()["submission_problems"]["responsibilities"])
+    assert "approver is the author or last editor" in " ".join(
+        response.json()["submission_problems"]["responsibilities"]
+    )
     response = api_for(manager).post(f"/api/v1/versions/{version.pk}/submit/")
     assert response.status_code == 400
     assert _version(version.pk).status == Status.DRAFT
 
 
 @pytest.mark.django_db
-def test_a_process_plan_cannot_be_approved_while_the_smp_has_no_approved_version(api_for, manager, manager2,
-                                                                                  owner):
+def test_a_process_plan_cannot_be_approved_while_the_smp_has_no_approved_version(
+    api_for, manager, manager2, owner
+):
     factories.draft_smp(manager2, manager)
     plan = factories.draft_process_plan(owner, manager)
     version = plan.latest_version
@@ -98,13 +108,21 @@ def test_an_approved_version_is_immutable_through_the_api(api_for, approved_plan
     for response in (
         api.patch(f"/api/v1/versions/{version.pk}/", body, format="json"),
         api.put(f"/api/v1/versions/{version.pk}/", body, format="json"),
-        api.put(f"/api/v1/versions/{version.pk}/responsibilities/",
-                {"approval": [manager.pk], "review": [owner.pk]}, format="json"),
+        api.put(
+            f"/api/v1/versions/{version.pk}/responsibilities/",
+            {"approval": [manager.pk], "review": [owner.pk]},
+            format="json",
+        ),
         api.post("/api/v1/objectives/", {"version": version.pk, "title": "Sneaked in"}, format="json"),
-        api.patch(f"/api/v1/kpis/{version.objectives.first().kpis.first().pk}/", {"target": "1"}, format="json"),
+        api.patch(
+            f"/api/v1/kpis/{version.objectives.first().kpis.first().pk}/", {"target": "1"}, format="json"
+        ),
         api.delete(f"/api/v1/objectives/{version.objectives.first().pk}/"),
-        api.patch(f"/api/v1/plans/{approved_plan.pk}/", {"title": "New title", "revision": version.revision},
-                  format="json"),
+        api.patch(
+            f"/api/v1/plans/{approved_plan.pk}/",
+            {"title": "New title", "revision": version.revision},
+            format="json",
+        ),
     ):
         assert response.status_code == 400, response.json()
         assert "cannot be changed" in response.json()["detail"], response.json()
@@ -117,19 +135,25 @@ def test_an_approved_version_is_immutable_through_the_api(api_for, approved_plan
 
 
 @pytest.mark.django_db
-def test_a_save_based_on_a_stale_revision_is_refused_and_changes_nothing(api_for, process_plan, owner,
-                                                                       other_owner):
+def test_a_save_based_on_a_stale_revision_is_refused_and_changes_nothing(
+    api_for, process_plan, owner, other_owner
+):
     version = process_plan.latest_version
     opened_at = version.revision
     api = api_for(owner)
-    first = api.patch(f"/api/v1/versions/{version.pk}/",
-                      {"revision": opened_at, "sections": {"roles": "First save."}}, format="json")
+    first = api.patch(
+        f"/api/v1/versions/{version.pk}/",
+        {"revision": opened_at, "sections": {"roles": "First save."}},
+        format="json",
+    )
     assert first.status_code == 200
     assert first.json()["revision"] == opened_at + 1
 
-    second = api.patch(f"/api/v1/versions/{version.pk}/",
-                       {"revision": opened_at, "sections": {"roles": "Second save, from the same start."}},
-                       format="json")
+    second = api.patch(
+        f"/api/v1/versions/{version.pk}/",
+        {"revision": opened_at, "sections": {"roles": "Second save, from the same start."}},
+        format="json",
+    )
 
     assert second.status_code == 409
     assert "saved this plan" in second.json()["detail"]
@@ -142,8 +166,9 @@ def test_a_save_based_on_a_stale_revision_is_refused_and_changes_nothing(api_for
 @pytest.mark.django_db
 def test_the_revision_is_required_to_save_sections(api_for, process_plan, owner):
     version = process_plan.latest_version
-    response = api_for(owner).patch(f"/api/v1/versions/{version.pk}/", {"sections": {"roles": "x"}},
-                                    format="json")
+    response = api_for(owner).patch(
+        f"/api/v1/versions/{version.pk}/", {"sections": {"roles": "x"}}, format="json"
+    )
     assert response.status_code == 400
     assert "revision" in response.json()["errors"]
     assert _version(version.pk).revision == version.revision
@@ -152,9 +177,11 @@ def test_the_revision_is_required_to_save_sections(api_for, process_plan, owner)
 @pytest.mark.django_db
 def test_an_unknown_section_is_refused_per_field(api_for, process_plan, owner):
     version = process_plan.latest_version
-    response = api_for(owner).patch(f"/api/v1/versions/{version.pk}/",
-                                    {"revision": version.revision, "sections": {"scope": "SMP only"}},
-                                    format="json")
+    response = api_for(owner).patch(
+        f"/api/v1/versions/{version.pk}/",
+        {"revision": version.revision, "sections": {"scope": "SMP only"}},
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["errors"]["sections"] == ["Unknown section(s): scope."]
 
@@ -164,7 +191,10 @@ def test_a_second_approval_is_refused_with_409(api_for, process_plan, owner, man
     version = process_plan.latest_version
     api_for(owner).post(f"/api/v1/versions/{version.pk}/submit/")
     api = api_for(manager)
-    assert api.post(f"/api/v1/versions/{version.pk}/approve/", {"comment": "Fine"}, format="json").status_code == 200
+    assert (
+        api.post(f"/api/v1/versions/{version.pk}/approve/", {"comment": "Fine"}, format="json").status_code
+        == 200
+    )
 
     response = api.post(f"/api/v1/versions/{version.pk}/approve/")
 
@@ -184,25 +214,34 @@ def test_request_changes_needs_a_comment_and_returns_the_plan_to_draft(api_for, 
     assert refused.json()["errors"]["comment"]
     assert _version(version.pk).status == Status.IN_REVIEW
 
-    response = api.post(f"/api/v1/versions/{version.pk}/request-changes/",
-                        {"comment": "Add the major-incident procedure."}, format="json")
+    response = api.post(
+        f"/api/v1/versions/{version.pk}/request-changes/",
+        {"comment": "Add the major-incident procedure."},
+        format="json",
+    )
     assert response.status_code == 200
     assert response.json()["status"] == Status.DRAFT
     assert Decision.objects.for_object(version).last().comment == "Add the major-incident procedure."
 
 
 @pytest.mark.django_db
-def test_communication_sends_to_the_distribution_list_and_each_acknowledges_once(api_for, approved_plan, owner,
-                                                                                 staff, csi_owner):
+def test_communication_sends_to_the_distribution_list_and_each_acknowledges_once(
+    api_for, approved_plan, owner, staff, csi_owner
+):
     version = approved_plan.latest_version
     api = api_for(owner)
     empty = api.post(f"/api/v1/versions/{version.pk}/communicate/")
     assert empty.status_code == 400 and empty.json()["errors"]["distribution"]
-    response = api.put(f"/api/v1/plans/{approved_plan.pk}/distribution/",
-                       {"users": [staff.pk, csi_owner.pk], "groups": []}, format="json")
+    response = api.put(
+        f"/api/v1/plans/{approved_plan.pk}/distribution/",
+        {"users": [staff.pk, csi_owner.pk], "groups": []},
+        format="json",
+    )
     assert response.status_code == 200
     assert sorted(response.json()["distribution_users"]) == sorted([staff.pk, csi_owner.pk])
-    response = api.post(f"/api/v1/versions/{version.pk}/communicate/", {"comment": "Please read"}, format="json")
+    response = api.post(
+        f"/api/v1/versions/{version.pk}/communicate/", {"comment": "Please read"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["status"] == Status.COMMUNICATED
 
     staff_api = api_for(staff)
@@ -226,20 +265,25 @@ def test_communication_sends_to_the_distribution_list_and_each_acknowledges_once
 
 
 @pytest.mark.django_db
-def test_only_an_editor_or_the_communication_responsibility_sets_the_distribution_list(api_for, approved_plan,
-                                                                                     other_owner, staff):
-    response = api_for(other_owner).put(f"/api/v1/plans/{approved_plan.pk}/distribution/",
-                                        {"users": [staff.pk], "groups": []}, format="json")
+def test_only_an_editor_or_the_communication_responsibility_sets_the_distribution_list(
+    api_for, approved_plan, other_owner, staff
+):
+    response = api_for(other_owner).put(
+        f"/api/v1/plans/{approved_plan.pk}/distribution/", {"users": [staff.pk], "groups": []}, format="json"
+    )
     assert response.status_code == 403
     assert "distribution list" in response.json()["detail"]
     assert not approved_plan.distribution_users.exists()
 
 
 @pytest.mark.django_db
-def test_revise_creates_the_next_version_and_approving_it_supersedes_the_previous(api_for, approved_plan, owner,
-                                                                                   manager):
+def test_revise_creates_the_next_version_and_approving_it_supersedes_the_previous(
+    api_for, approved_plan, owner, manager
+):
     api = api_for(owner)
-    response = api.post(f"/api/v1/plans/{approved_plan.pk}/revise/", {"comment": "Yearly update"}, format="json")
+    response = api.post(
+        f"/api/v1/plans/{approved_plan.pk}/revise/", {"comment": "Yearly update"}, format="json"
+    )
     assert response.status_code == 201
     draft = response.json()
     assert draft["number"] == 2 and draft["status"] == Status.DRAFT
@@ -249,12 +293,18 @@ def test_revise_creates_the_next_version_and_approving_it_supersedes_the_previou
     plan = api.get(f"/api/v1/plans/{approved_plan.pk}/").json()
     assert plan["latest_version"]["number"] == 2 and plan["current_version"]["number"] == 1
 
-    api.patch(f"/api/v1/versions/{draft['id']}/",
-              {"revision": draft["revision"], "sections": {"roles": "Roles, revised."}}, format="json")
+    api.patch(
+        f"/api/v1/versions/{draft['id']}/",
+        {"revision": draft["revision"], "sections": {"roles": "Roles, revised."}},
+        format="json",
+    )
     assert api.post(f"/api/v1/versions/{draft['id']}/submit/").status_code == 200
     assert api_for(manager).post(f"/api/v1/versions/{draft['id']}/approve/").status_code == 200
 
-    versions = {v["number"]: v["status"] for v in api.get(f"/api/v1/versions/?plan={approved_plan.pk}").json()["results"]}
+    versions = {
+        v["number"]: v["status"]
+        for v in api.get(f"/api/v1/versions/?plan={approved_plan.pk}").json()["results"]
+    }
     assert versions == {1: Status.SUPERSEDED, 2: Status.APPROVED}
     assert api.get(f"/api/v1/plans/{approved_plan.pk}/").json()["current_version"]["number"] == 2
 
@@ -264,9 +314,11 @@ def test_compare_returns_the_changed_sections(api_for, approved_plan, owner):
     approved_roles = approved_plan.latest_version.sections["roles"]
     api = api_for(owner)
     draft = api.post(f"/api/v1/plans/{approved_plan.pk}/revise/").json()
-    api.patch(f"/api/v1/versions/{draft['id']}/",
-              {"revision": draft["revision"], "sections": {"roles": "Incident manager\nService desk agent"}},
-              format="json")
+    api.patch(
+        f"/api/v1/versions/{draft['id']}/",
+        {"revision": draft["revision"], "sections": {"roles": "Incident manager\nService desk agent"}},
+        format="json",
+    )
 
     response = api.get(f"/api/v1/plans/{approved_plan.pk}/compare/?a=1&b=2")
 
@@ -294,9 +346,11 @@ def test_a_new_smp_version_flags_older_process_plans_and_confirming_conformance_
     other = factories.draft_process_plan(other_owner, manager, name="Change management")
     api = api_for(manager2)  # the SMP's author and updating responsibility
     draft = api.post(f"/api/v1/plans/{smp.pk}/revise/").json()
-    api.patch(f"/api/v1/versions/{draft['id']}/",
-              {"revision": draft["revision"], "sections": {"scope": "All services, now including Cloud."}},
-              format="json")
+    api.patch(
+        f"/api/v1/versions/{draft['id']}/",
+        {"revision": draft["revision"], "sections": {"scope": "All services, now including Cloud."}},
+        format="json",
+    )
     assert api.post(f"/api/v1/versions/{draft['id']}/submit/").status_code == 200
     assert api_for(manager).post(f"/api/v1/versions/{draft['id']}/approve/").status_code == 200
 
@@ -305,16 +359,21 @@ def test_a_new_smp_version_flags_older_process_plans_and_confirming_conformance_
     assert flagged["conformance_review_due"] is True
     assert flagged["conforms_to"]["number"] == 1
     assert "confirm-conformance" in flagged["available_actions"]
-    assert [p["id"] for p in owner_api.get("/api/v1/plans/?conformance_review_due=true").json()["results"]] == [
-        approved_plan.pk
-    ]
+    assert [
+        p["id"] for p in owner_api.get("/api/v1/plans/?conformance_review_due=true").json()["results"]
+    ] == [approved_plan.pk]
     # A plan that was never approved conforms to nothing yet, so it is not flagged.
     assert Plan.objects.get(pk=other.pk).conformance_review_due is False
     # Only the plan's owner confirms.
-    assert api_for(other_owner).post(f"/api/v1/plans/{approved_plan.pk}/confirm-conformance/").status_code == 403
+    assert (
+        api_for(other_owner).post(f"/api/v1/plans/{approved_plan.pk}/confirm-conformance/").status_code == 403
+    )
 
-    response = owner_api.post(f"/api/v1/plans/{approved_plan.pk}/confirm-conformance/",
-                              {"comment": "Still conforms."}, format="json")
+    response = owner_api.post(
+        f"/api/v1/plans/{approved_plan.pk}/confirm-conformance/",
+        {"comment": "Still conforms."},
+        format="json",
+    )
 
     assert response.status_code == 200
     assert response.json()["conformance_review_due"] is False
@@ -340,7 +399,9 @@ def test_the_representation_offers_what_the_user_may_do(api_for, process_plan, o
     assert api_for(manager).get(url).json()["available_actions"] == ["approve", "request-changes"]
     in_review = api_for(owner).get(url).json()
     assert in_review["available_actions"] == [] and in_review["submission_problems"] is None
-    assert api_for(owner).get(f"/api/v1/plans/{process_plan.pk}/").json()["available_actions"] == ["distribution"]
+    assert api_for(owner).get(f"/api/v1/plans/{process_plan.pk}/").json()["available_actions"] == [
+        "distribution"
+    ]
 
 
 @pytest.mark.django_db
@@ -348,7 +409,8 @@ def test_section_html_is_sanitised(api_for, process_plan, owner):
     version = process_plan.latest_version
     response = api_for(owner).patch(
         f"/api/v1/versions/{version.pk}/",
-        {"revision": version.revision, "sections": {"roles": "**Lead** <script>alert(1)</script>"}}, format="json",
+        {"revision": version.revision, "sections": {"roles": "**Lead** <script>alert(1)</script>"}},
+        format="json",
     )
     html = response.json()["sections_html"]["roles"]
     assert "<strong>Lead</strong>" in html and "<script" not in html

@@ -78,8 +78,13 @@ def test_process_plan_journey_from_draft_to_compared_revision(login_in_browser, 
 
     # ... names the five responsibilities: top management approves and communicates ...
     page.get_by_role("link", name="Edit responsibilities").click()
-    for kind, person in [("Review", "Olivia Owen"), ("Approval", "Morgan Meyer"), ("Communication", "Morgan Meyer"),
-                         ("Implementation", "Olivia Owen"), ("Updating", "Olivia Owen")]:
+    for kind, person in [
+        ("Review", "Olivia Owen"),
+        ("Approval", "Morgan Meyer"),
+        ("Communication", "Morgan Meyer"),
+        ("Implementation", "Olivia Owen"),
+        ("Updating", "Olivia Owen"),
+    ]:
         page.get_by_role("group", name=kind, exact=True).get_by_label(person).check()
     page.get_by_role("button", name="Save responsibilities").click()
     saved(page, "The responsibilities are saved.")
@@ -122,7 +127,8 @@ def test_process_plan_journey_from_draft_to_compared_revision(login_in_browser, 
     expect(page.get_by_role("heading", level=1)).to_contain_text("version 2")
     page.get_by_role("link", name="Edit Purpose and scope", exact=True).click()
     page.get_by_label("Purpose and scope", exact=True).fill(
-        "Restore normal service operation within the agreed service levels.")
+        "Restore normal service operation within the agreed service levels."
+    )
     page.get_by_role("button", name="Save", exact=True).click()
     saved(page, "“Purpose and scope” is saved.")
     page.get_by_role("button", name="Submit version 2 for approval").click()

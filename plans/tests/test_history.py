@@ -10,7 +10,9 @@ from plans.models import PlanVersion, Responsibility
 @pytest.mark.django_db
 def test_service_changes_outside_a_request_name_the_actor(process_plan, owner):
     version = process_plan.latest_version
-    services.update_draft(version=version, actor=owner, expected_revision=version.revision, sections={"roles": "New"})
+    services.update_draft(
+        version=version, actor=owner, expected_revision=version.revision, sections={"roles": "New"}
+    )
     latest = PlanVersion.history.filter(id=version.pk).latest("history_date")
     assert latest.history_user == owner
     assert latest.sections["roles"] == "New"

@@ -46,8 +46,9 @@ def test_objectives_kpis_and_responsibilities_of_an_approved_version_are_immutab
 def test_approved_version_is_immutable_through_the_services(approved_plan, owner):
     version = approved_plan.current_version
     with pytest.raises(RuleViolation):
-        services.update_draft(version=version, actor=owner, expected_revision=version.revision,
-                              sections={"roles": "x"})
+        services.update_draft(
+            version=version, actor=owner, expected_revision=version.revision, sections={"roles": "x"}
+        )
     with pytest.raises(RuleViolation):
         services.save_objective(version=version, actor=owner, title="More")
 
@@ -57,8 +58,9 @@ def test_a_version_in_review_cannot_be_edited(process_plan, owner):
     version = process_plan.latest_version
     services.submit_plan(version=version, actor=owner)
     with pytest.raises(RuleViolation) as refused:
-        services.update_draft(version=version, actor=owner, expected_revision=version.revision,
-                              sections={"roles": "x"})
+        services.update_draft(
+            version=version, actor=owner, expected_revision=version.revision, sections={"roles": "x"}
+        )
     assert "request changes" in refused.value.message
 
 
@@ -78,8 +80,9 @@ def test_revise_creates_the_next_draft_and_approving_it_supersedes_the_old(appro
     assert draft.sections == old.sections
     assert draft.objectives.count() == old.objectives.count()
     assert draft.responsibilities.count() == old.responsibilities.count()
-    services.update_draft(version=draft, actor=owner, expected_revision=draft.revision,
-                          sections={"roles": "New roles"})
+    services.update_draft(
+        version=draft, actor=owner, expected_revision=draft.revision, sections={"roles": "New roles"}
+    )
     # The approved version did not move.
     old.refresh_from_db()
     assert old.sections["roles"] != "New roles"
@@ -104,9 +107,13 @@ def test_revise_refused_while_a_draft_exists(approved_plan, owner):
 def test_concurrent_edit_is_refused_and_changes_nothing(process_plan, owner):
     version = process_plan.latest_version
     opened_at = version.revision
-    services.update_draft(version=version, actor=owner, expected_revision=opened_at, sections={"roles": "First"})
+    services.update_draft(
+        version=version, actor=owner, expected_revision=opened_at, sections={"roles": "First"}
+    )
     with pytest.raises(Conflict) as refused:
-        services.update_draft(version=version, actor=owner, expected_revision=opened_at, sections={"roles": "Second"})
+        services.update_draft(
+            version=version, actor=owner, expected_revision=opened_at, sections={"roles": "Second"}
+        )
     assert "Your text is kept" in refused.value.message
     assert PlanVersion.objects.get(pk=version.pk).sections["roles"] == "First"
 
@@ -147,7 +154,9 @@ def test_process_plan_on_the_current_smp_version_is_not_flagged(smp, owner, mana
 
 
 @pytest.mark.django_db
-def test_revising_a_flagged_plan_traces_objectives_to_the_new_smp_version(approved_plan, smp, manager, manager2, owner):
+def test_revising_a_flagged_plan_traces_objectives_to_the_new_smp_version(
+    approved_plan, smp, manager, manager2, owner
+):
     smp_draft = services.revise_plan(plan=smp, actor=manager2)
     services.submit_plan(version=smp_draft, actor=manager2)
     services.approve_plan(version=smp_draft, actor=manager)

@@ -19,10 +19,15 @@ def browser_for(user):
 def revised_plan(approved_plan, owner):
     """Version 1 approved; version 2 a draft whose purpose and roles are rewritten."""
     draft = services.revise_plan(plan=approved_plan, actor=owner)
-    services.update_draft(version=draft, actor=owner, expected_revision=draft.revision, sections={
-        "purpose": "Restore normal service as quickly as possible.",
-        "roles": "Roles of Incident management plan.\nA new major-incident manager.",
-    })
+    services.update_draft(
+        version=draft,
+        actor=owner,
+        expected_revision=draft.revision,
+        sections={
+            "purpose": "Restore normal service as quickly as possible.",
+            "roles": "Roles of Incident management plan.\nA new major-incident manager.",
+        },
+    )
     return approved_plan
 
 
@@ -70,27 +75,38 @@ def test_compare_with_an_unknown_version_says_so(revised_plan, manager):
 
 
 def test_history_shows_who_changed_what(revised_plan, auditor, other_owner, manager, owner):
-    services.set_process_owner(process=revised_plan.process, owner=owner, deputies=[other_owner], actor=manager)
+    services.set_process_owner(
+        process=revised_plan.process, owner=owner, deputies=[other_owner], actor=manager
+    )
     draft = revised_plan.versions.get(number=2)
-    browser_for(other_owner).post(reverse("plans:section_edit", args=[revised_plan.pk, 2, "resources"]), {
-        "text": "Two more agents.", "revision": draft.revision, "save": "1"})
+    browser_for(other_owner).post(
+        reverse("plans:section_edit", args=[revised_plan.pk, 2, "resources"]),
+        {"text": "Two more agents.", "revision": draft.revision, "save": "1"},
+    )
 
     response = browser_for(auditor).get(reverse("plans:history", args=[revised_plan.pk]))
     assert response.status_code == 200
     entries = list(response.context["page"])
     newest = entries[0]
     assert (newest.user, newest.subject, newest.changes) == (
-        other_owner, "Version 2", ["sections changed: Resources"])
+        other_owner,
+        "Version 2",
+        ["sections changed: Resources"],
+    )
     section_change = next(e for e in entries if e.changes == ["sections changed: Purpose and scope, Roles"])
     assert section_change.user == owner
-    approval = next(e for e in entries if e.subject == "Version 1" and any(c.startswith("status:") for c in e.changes))
+    approval = next(
+        e for e in entries if e.subject == "Version 1" and any(c.startswith("status:") for c in e.changes)
+    )
     assert "status: In review → Approved" in approval.changes
     assert "approved by: — → Morgan Meyer" in approval.changes
     subjects = {e.subject.split(" ")[0] for e in entries}
     assert {"Plan", "Version", "Objective", "KPI"} <= subjects
 
 
-def test_history_runs_a_constant_number_of_queries(revised_plan, owner, auditor, django_assert_max_num_queries):
+def test_history_runs_a_constant_number_of_queries(
+    revised_plan, owner, auditor, django_assert_max_num_queries
+):
     client = browser_for(auditor)
     url = reverse("plans:history", args=[revised_plan.pk])
     from django.db import connection
@@ -101,8 +117,12 @@ def test_history_runs_a_constant_number_of_queries(revised_plan, owner, auditor,
     draft = revised_plan.versions.get(number=2)
     for n in range(5):
         draft.refresh_from_db()
-        services.update_draft(version=draft, actor=owner, expected_revision=draft.revision,
-                              sections={"resources": f"Resources, take {n}."})
+        services.update_draft(
+            version=draft,
+            actor=owner,
+            expected_revision=draft.revision,
+            sections={"resources": f"Resources, take {n}."},
+        )
         services.save_objective(version=draft, actor=owner, title=f"Objective {n}")
     with django_assert_max_num_queries(len(few)):
         client.get(url)
@@ -125,8 +145,9 @@ def test_history_shows_implementation_changes_in_words(client_for, auditor, owne
     approved_plan.distribution_users.add(staff)
     services.communicate_plan(version=approved_plan.current_version, actor=owner)
     implementation.start_implementation(plan=approved_plan, actor=owner)
-    implementation.save_milestone(plan=approved_plan, actor=owner, title="Runbook", owner=owner,
-                                  due_on=timezone.localdate())
+    implementation.save_milestone(
+        plan=approved_plan, actor=owner, title="Runbook", owner=owner, due_on=timezone.localdate()
+    )
     html = client_for(auditor).get(f"/plans/{approved_plan.pk}/history/").content.decode()
     assert "Not started → In implementation" in html
     assert "Milestone “Runbook”" in html

@@ -31,6 +31,7 @@ def version_of(plan, number=1):
 
 # -- sections --------------------------------------------------------------------
 
+
 def test_section_form_shows_the_guidance_and_the_revision(process_plan, owner):
     response = browser_for(owner).get(section_url(process_plan))
     html = response.content.decode()
@@ -40,8 +41,10 @@ def test_section_form_shows_the_guidance_and_the_revision(process_plan, owner):
 
 def test_saving_a_section_stores_the_text(process_plan, owner):
     version = version_of(process_plan)
-    response = browser_for(owner).post(section_url(process_plan), {
-        "text": "Restore **normal service** quickly.", "revision": version.revision, "save": "1"})
+    response = browser_for(owner).post(
+        section_url(process_plan),
+        {"text": "Restore **normal service** quickly.", "revision": version.revision, "save": "1"},
+    )
     assert response.status_code == 302
     assert response.url.endswith("#section-purpose")
     assert version_of(process_plan).sections["purpose"] == "Restore **normal service** quickly."
@@ -49,8 +52,9 @@ def test_saving_a_section_stores_the_text(process_plan, owner):
 
 def test_preview_does_not_save(process_plan, owner):
     version = version_of(process_plan)
-    response = browser_for(owner).post(section_url(process_plan), {
-        "text": "A *new* purpose.", "revision": version.revision, "preview": "1"})
+    response = browser_for(owner).post(
+        section_url(process_plan), {"text": "A *new* purpose.", "revision": version.revision, "preview": "1"}
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "A <em>new</em> purpose." in html  # rendered
@@ -60,22 +64,38 @@ def test_preview_does_not_save(process_plan, owner):
 
 
 def test_preview_is_sanitised(process_plan, owner):
-    response = browser_for(owner).post(section_url(process_plan), {
-        "text": "<script>alert(1)</script> fine", "revision": version_of(process_plan).revision, "preview": "1"})
+    response = browser_for(owner).post(
+        section_url(process_plan),
+        {
+            "text": "<script>alert(1)</script> fine",
+            "revision": version_of(process_plan).revision,
+            "preview": "1",
+        },
+    )
     preview = response.content.decode().split('id="preview-heading"')[1]
     assert "<script>" not in preview
 
 
-def test_second_concurrent_save_is_refused_and_keeps_the_typed_text(process_plan, owner, other_owner, manager):
-    services.set_process_owner(process=process_plan.process, owner=owner, deputies=[other_owner], actor=manager)
+def test_second_concurrent_save_is_refused_and_keeps_the_typed_text(
+    process_plan, owner, other_owner, manager
+):
+    services.set_process_owner(
+        process=process_plan.process, owner=owner, deputies=[other_owner], actor=manager
+    )
     first, second = browser_for(owner), browser_for(other_owner)
     revision = first.get(section_url(process_plan)).context["form"]["revision"].value()
     assert second.get(section_url(process_plan)).context["form"]["revision"].value() == revision
 
-    assert first.post(section_url(process_plan), {
-        "text": "Olivia's purpose.", "revision": revision, "save": "1"}).status_code == 302
-    refused = second.post(section_url(process_plan), {
-        "text": "Peter's purpose, typed at length.", "revision": revision, "save": "1"})
+    assert (
+        first.post(
+            section_url(process_plan), {"text": "Olivia's purpose.", "revision": revision, "save": "1"}
+        ).status_code
+        == 302
+    )
+    refused = second.post(
+        section_url(process_plan),
+        {"text": "Peter's purpose, typed at length.", "revision": revision, "save": "1"},
+    )
 
     assert refused.status_code == 409
     html = refused.content.decode()
@@ -87,8 +107,13 @@ def test_second_concurrent_save_is_refused_and_keeps_the_typed_text(process_plan
     # Having seen the saved text, the second editor can save deliberately.
     new_revision = refused.context["form"]["revision"].value()
     assert new_revision == version_of(process_plan).revision
-    assert second.post(section_url(process_plan), {
-        "text": "Peter's purpose, merged.", "revision": new_revision, "save": "1"}).status_code == 302
+    assert (
+        second.post(
+            section_url(process_plan),
+            {"text": "Peter's purpose, merged.", "revision": new_revision, "save": "1"},
+        ).status_code
+        == 302
+    )
     assert version_of(process_plan).sections["purpose"] == "Peter's purpose, merged."
 
 
@@ -99,14 +124,18 @@ def test_editing_an_approved_version_is_refused(approved_plan, owner):
     assert form.status_code == 400
     assert "Approved versions never change" in form.content.decode()
 
-    response = client.post(section_url(approved_plan), {
-        "text": "Sneaky change", "revision": before.revision, "save": "1"})
+    response = client.post(
+        section_url(approved_plan), {"text": "Sneaky change", "revision": before.revision, "save": "1"}
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert "Approved versions never change" in html and "Sneaky change</textarea>" in html
     after = version_of(approved_plan)
-    assert (after.sections, after.revision, after.content_hash) == (before.sections, before.revision,
-                                                                     before.content_hash)
+    assert (after.sections, after.revision, after.content_hash) == (
+        before.sections,
+        before.revision,
+        before.content_hash,
+    )
 
 
 def test_a_version_in_review_cannot_be_edited(process_plan, owner):
@@ -128,8 +157,12 @@ def test_the_version_page_offers_edit_links_only_to_editors_of_a_draft(process_p
 
 def test_the_version_page_renders_sections_objectives_and_responsibilities(process_plan, owner, manager, smp):
     version = version_of(process_plan)
-    services.update_draft(version=version, actor=owner, expected_revision=version.revision,
-                          sections={"roles": "- **Incident manager**: leads major incidents"})
+    services.update_draft(
+        version=version,
+        actor=owner,
+        expected_revision=version.revision,
+        sections={"roles": "- **Incident manager**: leads major incidents"},
+    )
     html = browser_for(manager).get(reverse("plans:version", args=[process_plan.pk, 1])).content.decode()
     assert "<strong>Incident manager</strong>" in html
     assert "Serves SMP objective <strong>O1</strong> Services meet agreed availability" in html
@@ -140,6 +173,7 @@ def test_the_version_page_renders_sections_objectives_and_responsibilities(proce
 
 
 # -- responsibilities -----------------------------------------------------------
+
 
 def test_the_approver_is_chosen_among_managers_only(process_plan, owner, manager, manager2, staff):
     response = browser_for(owner).get(reverse("plans:responsibilities", args=[process_plan.pk, 1]))
@@ -156,15 +190,27 @@ def test_responsibilities_form_shows_what_is_missing_and_saves(smp, owner, manag
     page = client.get(url)
     assert "review, approval, communication, implementation, updating" in page.content.decode()
 
-    response = client.post(url, {
-        "revision": page.context["form"]["revision"].value(),
-        "review": [owner.pk], "approval": [manager.pk], "communication": [manager.pk],
-        "implementation": [owner.pk, staff.pk], "updating": [owner.pk],
-    })
+    response = client.post(
+        url,
+        {
+            "revision": page.context["form"]["revision"].value(),
+            "review": [owner.pk],
+            "approval": [manager.pk],
+            "communication": [manager.pk],
+            "implementation": [owner.pk, staff.pk],
+            "updating": [owner.pk],
+        },
+    )
     assert response.status_code == 302
     saved = set(Responsibility.objects.filter(version__plan=plan).values_list("kind", "user__username"))
-    assert saved == {("review", "owner"), ("approval", "manager"), ("communication", "manager"),
-                     ("implementation", "owner"), ("implementation", "staff"), ("updating", "owner")}
+    assert saved == {
+        ("review", "owner"),
+        ("approval", "manager"),
+        ("communication", "manager"),
+        ("implementation", "owner"),
+        ("implementation", "staff"),
+        ("updating", "owner"),
+    }
 
 
 def test_the_author_cannot_name_himself_approver(manager, manager2):
@@ -181,13 +227,16 @@ def test_the_author_cannot_name_himself_approver(manager, manager2):
 def test_stale_responsibilities_form_is_refused(process_plan, owner, manager):
     version = version_of(process_plan)
     stale = version.revision - 1
-    response = browser_for(owner).post(reverse("plans:responsibilities", args=[process_plan.pk, 1]), {
-        "revision": stale, "approval": [manager.pk]})
+    response = browser_for(owner).post(
+        reverse("plans:responsibilities", args=[process_plan.pk, 1]),
+        {"revision": stale, "approval": [manager.pk]},
+    )
     assert response.status_code == 409
     assert version_of(process_plan).revision == version.revision
 
 
 # -- objectives and KPIs -----------------------------------------------------------
+
 
 def test_an_objective_traces_only_to_objectives_of_the_conformed_smp_version(process_plan, owner, smp):
     response = browser_for(owner).get(reverse("plans:objective_create", args=[process_plan.pk, 1]))
@@ -197,17 +246,24 @@ def test_an_objective_traces_only_to_objectives_of_the_conformed_smp_version(pro
 
 def test_adding_an_objective_that_traces_to_the_smp(process_plan, owner, smp):
     smp_objective = smp.current_version.objectives.first()
-    response = browser_for(owner).post(reverse("plans:objective_create", args=[process_plan.pk, 1]), {
-        "title": "Keep customers informed", "traces_to": smp_objective.pk,
-        "revision": version_of(process_plan).revision})
+    response = browser_for(owner).post(
+        reverse("plans:objective_create", args=[process_plan.pk, 1]),
+        {
+            "title": "Keep customers informed",
+            "traces_to": smp_objective.pk,
+            "revision": version_of(process_plan).revision,
+        },
+    )
     assert response.status_code == 302
     objective = Objective.objects.get(version__plan=process_plan, title="Keep customers informed")
     assert objective.code == "O2" and objective.traces_to == smp_objective
 
 
 def test_an_objective_needs_a_title_and_keeps_what_was_typed(process_plan, owner):
-    response = browser_for(owner).post(reverse("plans:objective_create", args=[process_plan.pk, 1]), {
-        "title": "  ", "description": "Why it matters", "revision": version_of(process_plan).revision})
+    response = browser_for(owner).post(
+        reverse("plans:objective_create", args=[process_plan.pk, 1]),
+        {"title": "  ", "description": "Why it matters", "revision": version_of(process_plan).revision},
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert "An objective needs a title." in html and "Why it matters</textarea>" in html
@@ -221,9 +277,17 @@ def test_smp_objectives_have_no_trace_field(manager, manager2):
 
 def test_adding_a_kpi(process_plan, owner, staff):
     objective = version_of(process_plan).objectives.first()
-    response = browser_for(owner).post(reverse("plans:kpi_create", args=[process_plan.pk, 1, objective.pk]), {
-        "metric": "First-call resolution", "unit": "%", "direction": "higher", "target": "70",
-        "owner": staff.pk, "frequency": "monthly"})
+    response = browser_for(owner).post(
+        reverse("plans:kpi_create", args=[process_plan.pk, 1, objective.pk]),
+        {
+            "metric": "First-call resolution",
+            "unit": "%",
+            "direction": "higher",
+            "target": "70",
+            "owner": staff.pk,
+            "frequency": "monthly",
+        },
+    )
     assert response.status_code == 302
     kpi = Kpi.objects.get(objective=objective, metric="First-call resolution")
     assert (kpi.target, kpi.owner) == (Decimal("70"), staff)
@@ -231,8 +295,10 @@ def test_adding_a_kpi(process_plan, owner, staff):
 
 def test_an_incomplete_kpi_says_what_is_missing_per_field(process_plan, owner):
     objective = version_of(process_plan).objectives.first()
-    response = browser_for(owner).post(reverse("plans:kpi_create", args=[process_plan.pk, 1, objective.pk]), {
-        "metric": "Backlog age", "unit": "", "direction": "lower", "target": "", "frequency": "weekly"})
+    response = browser_for(owner).post(
+        reverse("plans:kpi_create", args=[process_plan.pk, 1, objective.pk]),
+        {"metric": "Backlog age", "unit": "", "direction": "lower", "target": "", "frequency": "weekly"},
+    )
     assert response.status_code == 400
     form = response.context["form"]
     assert form.errors["unit"] == ["A KPI needs a unit."]
@@ -257,7 +323,9 @@ def test_an_smp_objective_traced_by_process_plans_cannot_be_deleted(process_plan
     smp_objective = draft.objectives.first()
     process_version = version_of(process_plan)
     Objective.objects.filter(version=process_version).update(traces_to=smp_objective)  # traced to the draft
-    response = browser_for(manager2).post(reverse("plans:objective_delete", args=[smp.pk, 2, smp_objective.pk]))
+    response = browser_for(manager2).post(
+        reverse("plans:objective_delete", args=[smp.pk, 2, smp_objective.pk])
+    )
     assert response.status_code == 400
     assert "it cannot be removed from this version" in response.content.decode()
     assert Objective.objects.filter(pk=smp_objective.pk).exists()
@@ -273,18 +341,25 @@ def test_deleting_a_kpi(process_plan, owner):
 def test_a_kpi_of_another_version_is_not_found(approved_plan, owner):
     draft = services.revise_plan(plan=approved_plan, actor=owner)
     old_kpi = version_of(approved_plan).objectives.first().kpis.first()
-    assert browser_for(owner).get(reverse("plans:kpi_edit", args=[approved_plan.pk, draft.number, old_kpi.pk])
-                                  ).status_code == 404
+    assert (
+        browser_for(owner)
+        .get(reverse("plans:kpi_edit", args=[approved_plan.pk, draft.number, old_kpi.pk]))
+        .status_code
+        == 404
+    )
 
 
 # -- distribution list and new plans ------------------------------------------------
+
 
 def test_the_distribution_list_is_saved(process_plan, owner, staff):
     from django.contrib.auth.models import Group
 
     staff_role = Group.objects.get(name="Staff")
-    response = browser_for(owner).post(reverse("plans:distribution", args=[process_plan.pk]), {
-        "users": [staff.pk], "groups": [staff_role.pk]})
+    response = browser_for(owner).post(
+        reverse("plans:distribution", args=[process_plan.pk]),
+        {"users": [staff.pk], "groups": [staff_role.pk]},
+    )
     assert response.status_code == 302
     plan = Plan.objects.get(pk=process_plan.pk)
     assert list(plan.distribution_users.all()) == [staff]

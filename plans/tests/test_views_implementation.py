@@ -155,7 +155,9 @@ def test_overview_runs_a_constant_number_of_queries(
 
 
 @pytest.mark.django_db
-def test_dashboard_shows_handovers_to_decide_and_overdue_milestones(client_for, owner, operators, implementing_plan):
+def test_dashboard_shows_handovers_to_decide_and_overdue_milestones(
+    client_for, owner, operators, implementing_plan
+):
     implementation.save_milestone(
         plan=implementing_plan,
         actor=owner,
@@ -172,7 +174,9 @@ def test_dashboard_shows_handovers_to_decide_and_overdue_milestones(client_for, 
 
 
 @pytest.mark.django_db
-def test_dashboard_runs_a_constant_number_of_queries(client_for, owner, manager, smp, django_assert_max_num_queries):
+def test_dashboard_runs_a_constant_number_of_queries(
+    client_for, owner, manager, smp, django_assert_max_num_queries
+):
     client = client_for(owner)
 
     def make(start, n):
@@ -182,7 +186,10 @@ def test_dashboard_runs_a_constant_number_of_queries(client_for, owner, manager,
             services.communicate_plan(version=plan.current_version, actor=owner)
             implementation.start_implementation(plan=plan, actor=owner)
             implementation.save_milestone(
-                plan=plan, actor=owner, title=f"M{i}", owner=owner,
+                plan=plan,
+                actor=owner,
+                title=f"M{i}",
+                owner=owner,
                 due_on=timezone.localdate() - datetime.timedelta(days=1),
             )
 
@@ -198,7 +205,10 @@ def test_dashboard_runs_a_constant_number_of_queries(client_for, owner, manager,
 @pytest.mark.django_db
 def test_overdue_milestones_are_visible_on_the_plan_page(client_for, owner, implementing_plan):
     implementation.save_milestone(
-        plan=implementing_plan, actor=owner, title="Late", owner=owner,
+        plan=implementing_plan,
+        actor=owner,
+        title="Late",
+        owner=owner,
         due_on=timezone.localdate() - datetime.timedelta(days=1),
     )
     html = client_for(owner).get(f"/plans/{implementing_plan.pk}/").content.decode()

@@ -65,8 +65,9 @@ def test_plan_list_runs_a_constant_number_of_queries(smp, manager, client_for, d
     assert response.context["page"].paginator.count == 30
 
 
-def test_plan_list_runs_a_constant_number_of_queries_for_staff(smp, manager, staff, client_for,
-                                                                django_assert_max_num_queries):
+def test_plan_list_runs_a_constant_number_of_queries_for_staff(
+    smp, manager, staff, client_for, django_assert_max_num_queries
+):
     client = client_for(staff)
     few = queries_for(client, reverse("plans:list"))
     submitted_plans(5, manager)
@@ -81,8 +82,9 @@ def test_staff_see_only_plans_with_a_communicated_version(smp, process_plan, cli
     assert smp.title not in titles  # approved, never communicated
 
 
-def test_plan_list_filters_by_status_process_and_owner(smp, process_plan, approved_plan_of_other, client_for,
-                                                       manager, other_owner):
+def test_plan_list_filters_by_status_process_and_owner(
+    smp, process_plan, approved_plan_of_other, client_for, manager, other_owner
+):
     client = client_for(manager)
 
     def titles(**query):
@@ -94,15 +96,17 @@ def test_plan_list_filters_by_status_process_and_owner(smp, process_plan, approv
     assert titles(process=process_plan.process_id) == {process_plan.title}
 
 
-def test_new_process_plan_button_only_for_owners_of_a_process_without_plan(smp, process_plan, client_for,
-                                                                            owner, other_owner):
+def test_new_process_plan_button_only_for_owners_of_a_process_without_plan(
+    smp, process_plan, client_for, owner, other_owner
+):
     assert "New process plan" not in client_for(owner).get(reverse("plans:list")).content.decode()
     factories.ProcessFactory(name="Change management", owner=other_owner)
     assert "New process plan" in client_for(other_owner).get(reverse("plans:list")).content.decode()
 
 
-def test_approval_queue_lists_versions_awaiting_the_users_approval(process_plan, client_for, owner, manager,
-                                                                  manager2):
+def test_approval_queue_lists_versions_awaiting_the_users_approval(
+    process_plan, client_for, owner, manager, manager2
+):
     version = process_plan.latest_version
     services.submit_plan(version=version, actor=owner)
     html = client_for(manager).get(reverse("plans:approvals")).content.decode()
@@ -112,8 +116,9 @@ def test_approval_queue_lists_versions_awaiting_the_users_approval(process_plan,
     assert process_plan.title not in client_for(manager2).get(reverse("plans:approvals")).content.decode()
 
 
-def test_dashboard_shows_plan_panels_in_a_constant_number_of_queries(smp, manager, client_for,
-                                                                     django_assert_max_num_queries):
+def test_dashboard_shows_plan_panels_in_a_constant_number_of_queries(
+    smp, manager, client_for, django_assert_max_num_queries
+):
     client = client_for(manager)
     submitted_plans(2, manager)
     few = queries_for(client, reverse("dashboard"))
@@ -132,11 +137,17 @@ def test_dashboard_tells_recipients_what_to_acknowledge(approved_plan, client_fo
     assert panel["items"][0]["url"] == approved_plan.latest_version.get_absolute_url()
 
 
-def test_dashboard_shows_the_owner_a_conformance_review_due(approved_plan, client_for, owner, manager, manager2):
+def test_dashboard_shows_the_owner_a_conformance_review_due(
+    approved_plan, client_for, owner, manager, manager2
+):
     smp = services.current_smp()
     revision = services.revise_plan(plan=smp, actor=manager2)
-    services.update_draft(version=revision, actor=manager2, expected_revision=revision.revision,
-                          sections={"scope": "A wider scope."})
+    services.update_draft(
+        version=revision,
+        actor=manager2,
+        expected_revision=revision.revision,
+        sections={"scope": "A wider scope."},
+    )
     services.submit_plan(version=revision, actor=manager2)
     services.approve_plan(version=revision, actor=manager)
     response = client_for(owner).get(reverse("dashboard"))
@@ -168,7 +179,7 @@ def test_staff_do_not_learn_of_versions_that_were_never_communicated(client_for,
     services.submit_plan(version=draft, actor=owner)
     services.approve_plan(version=draft, actor=manager)  # approved, not yet communicated
     html = client_for(staff).get("/plans/").content.decode()
-    row = html[html.index(plan.title):]
+    row = html[html.index(plan.title) :]
     row = row[: row.index("</tr>")]
     assert "v1" in row
     assert "v2" not in row and "status--approved" not in row

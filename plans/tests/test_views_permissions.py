@@ -28,7 +28,13 @@ def plans(smp, owner, other_owner, manager):
 
 @pytest.fixture
 def users(owner, other_owner, manager, auditor, staff):
-    return {"owner": owner, "other_owner": other_owner, "manager": manager, "auditor": auditor, "staff": staff}
+    return {
+        "owner": owner,
+        "other_owner": other_owner,
+        "manager": manager,
+        "auditor": auditor,
+        "staff": staff,
+    }
 
 
 def browser_for(user):
@@ -41,7 +47,9 @@ def snapshot(plan):
     """Everything a refused request must leave as it was."""
     version = PlanVersion.objects.get(plan=plan, number=1)
     return (
-        version.status, version.revision, dict(version.sections),
+        version.status,
+        version.revision,
+        dict(version.sections),
         sorted(version.responsibilities.values_list("kind", "user_id")),
         Decision.objects.count(),
     )
@@ -142,24 +150,39 @@ def test_refused_edits_of_objectives_kpis_and_responsibilities_change_nothing(ro
     objective = version.objectives.first()
     kpi = objective.kpis.first()
     client = browser_for(users[role])
-    before = (snapshot(plan), list(version.objectives.values_list("title", flat=True)),
-              list(objective.kpis.values_list("metric", flat=True)))
+    before = (
+        snapshot(plan),
+        list(version.objectives.values_list("title", flat=True)),
+        list(objective.kpis.values_list("metric", flat=True)),
+    )
     responses = [
         client.post(reverse("plans:objective_edit", args=[plan.pk, 1, objective.pk]), {"title": "Hijacked"}),
         client.post(reverse("plans:objective_delete", args=[plan.pk, 1, objective.pk])),
-        client.post(reverse("plans:kpi_edit", args=[plan.pk, 1, kpi.pk]), {
-            "metric": "Hijacked", "unit": "%", "direction": "higher", "target": "1", "owner": manager.pk,
-            "frequency": "monthly"}),
+        client.post(
+            reverse("plans:kpi_edit", args=[plan.pk, 1, kpi.pk]),
+            {
+                "metric": "Hijacked",
+                "unit": "%",
+                "direction": "higher",
+                "target": "1",
+                "owner": manager.pk,
+                "frequency": "monthly",
+            },
+        ),
         client.post(reverse("plans:kpi_delete", args=[plan.pk, 1, kpi.pk])),
         client.post(reverse("plans:responsibilities", args=[plan.pk, 1]), {"approval": [manager.pk]}),
     ]
     assert [r.status_code for r in responses] == [403] * 5
-    assert (snapshot(plan), list(version.objectives.values_list("title", flat=True)),
-            list(objective.kpis.values_list("metric", flat=True))) == before
+    assert (
+        snapshot(plan),
+        list(version.objectives.values_list("title", flat=True)),
+        list(objective.kpis.values_list("metric", flat=True)),
+    ) == before
 
 
-def test_history_is_for_managers_auditors_and_plan_readers_not_staff(approved_plan, client_for, owner, staff,
-                                                                    auditor, manager):
+def test_history_is_for_managers_auditors_and_plan_readers_not_staff(
+    approved_plan, client_for, owner, staff, auditor, manager
+):
     approved_plan.distribution_users.add(staff)
     services.communicate_plan(version=approved_plan.latest_version, actor=owner)
     url = reverse("plans:history", args=[approved_plan.pk])

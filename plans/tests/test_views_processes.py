@@ -10,10 +10,15 @@ from plans.tests.factories import ProcessFactory
 @pytest.mark.django_db
 def test_manager_creates_a_process_with_owner_and_deputies(client_for, manager, owner, other_owner):
     client = client_for(manager)
-    response = client.post("/plans/processes/new/", {
-        "name": "Problem management", "description": "Finds root causes.", "owner": owner.pk,
-        "deputies": [other_owner.pk],
-    })
+    response = client.post(
+        "/plans/processes/new/",
+        {
+            "name": "Problem management",
+            "description": "Finds root causes.",
+            "owner": owner.pk,
+            "deputies": [other_owner.pk],
+        },
+    )
     assert response.status_code == 302
     process = Process.objects.get(name="Problem management")
     assert process.owner == owner and list(process.deputies.all()) == [other_owner]
@@ -23,9 +28,14 @@ def test_manager_creates_a_process_with_owner_and_deputies(client_for, manager, 
 @pytest.mark.django_db
 def test_duplicate_process_name_is_refused_and_the_input_kept(client_for, manager, owner):
     ProcessFactory(name="Incident management", owner=owner)
-    response = client_for(manager).post("/plans/processes/new/", {
-        "name": "incident management", "description": "Typed text", "owner": owner.pk,
-    })
+    response = client_for(manager).post(
+        "/plans/processes/new/",
+        {
+            "name": "incident management",
+            "description": "Typed text",
+            "owner": owner.pk,
+        },
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert "There is already a process called" in html and "Typed text" in html
@@ -45,10 +55,14 @@ def test_only_managers_create_or_change_processes(request, client_for, who, othe
 
 
 @pytest.mark.django_db
-def test_a_new_owner_takes_over_the_plan_in_the_browser(client_for, manager, process_plan, owner, other_owner):
+def test_a_new_owner_takes_over_the_plan_in_the_browser(
+    client_for, manager, process_plan, owner, other_owner
+):
     from plans import permissions
 
     process = process_plan.process
-    client_for(manager).post(f"/plans/processes/{process.pk}/", {"name": process.name, "owner": other_owner.pk})
+    client_for(manager).post(
+        f"/plans/processes/{process.pk}/", {"name": process.name, "owner": other_owner.pk}
+    )
     assert permissions.can_edit_plan(other_owner, process_plan)
     assert not permissions.can_edit_plan(owner, process_plan)

@@ -125,7 +125,9 @@ def test_request_changes_needs_a_comment(process_plan, owner, manager):
     assert "a comment is required" in refused.content.decode()
     assert status_of(process_plan) == Status.IN_REVIEW
 
-    done = transition(client, process_plan, 1, "request-changes", comment="Name the major-incident procedure.")
+    done = transition(
+        client, process_plan, 1, "request-changes", comment="Name the major-incident procedure."
+    )
     assert done.status_code == 302 and status_of(process_plan) == Status.DRAFT
     html = browser_for(owner).get(process_plan.get_absolute_url()).content.decode()
     assert "Name the major-incident procedure." in html  # in the decision timeline
@@ -217,8 +219,12 @@ def test_other_owner_cannot_revise(approved_plan, other_owner):
 def approve_new_smp_version(manager, manager2):
     smp = services.current_smp()
     draft = services.revise_plan(plan=smp, actor=manager2)
-    services.update_draft(version=draft, actor=manager2, expected_revision=draft.revision,
-                          sections={"scope": "All services, now including the new data centre."})
+    services.update_draft(
+        version=draft,
+        actor=manager2,
+        expected_revision=draft.revision,
+        sections={"scope": "All services, now including the new data centre."},
+    )
     services.submit_plan(version=draft, actor=manager2)
     services.approve_plan(version=draft, actor=manager)
 

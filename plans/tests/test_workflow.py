@@ -16,7 +16,8 @@ def test_submit_refused_without_all_five_responsibilities(smp, owner, manager):
     plan = factories.draft_process_plan(owner, manager)
     version = plan.latest_version
     services.set_responsibilities(
-        version=version, actor=owner,
+        version=version,
+        actor=owner,
         assignments={Responsibility.Kind.APPROVAL: [manager], Responsibility.Kind.REVIEW: [owner]},
     )
     with pytest.raises(RuleViolation) as refused:
@@ -40,7 +41,9 @@ def test_submit_refused_when_an_objective_does_not_trace_to_the_smp(smp, owner, 
 
 
 @pytest.mark.django_db
-def test_an_objective_cannot_trace_to_an_objective_outside_the_conformed_smp_version(smp, owner, manager, other_owner):
+def test_an_objective_cannot_trace_to_an_objective_outside_the_conformed_smp_version(
+    smp, owner, manager, other_owner
+):
     other = factories.draft_process_plan(other_owner, manager, name="Change management")
     plan = factories.draft_process_plan(owner, manager)
     foreign = other.latest_version.objectives.first()
@@ -86,8 +89,12 @@ def test_last_editor_cannot_approve(manager, manager2):
     from guardian.shortcuts import assign_perm
 
     assign_perm("plans.change_plan", manager2, smp)
-    services.update_draft(version=version, actor=manager2, expected_revision=version.revision,
-                          sections={"scope": "Edited by the approver."})
+    services.update_draft(
+        version=version,
+        actor=manager2,
+        expected_revision=version.revision,
+        sections={"scope": "Edited by the approver."},
+    )
     with pytest.raises(RuleViolation) as refused:
         services.submit_plan(version=version, actor=manager)
     assert "author or last editor" in refused.value.message
@@ -134,7 +141,9 @@ def test_full_workflow_records_every_transition(smp, owner, manager, staff):
     assert len(version.content_hash) == 64
     actions = list(Decision.objects.for_object(version).values_list("action", "actor__username", "to_state"))
     assert actions == [
-        ("submit", "owner", "in_review"), ("approve", "manager", "approved"), ("communicate", "owner", "communicated"),
+        ("submit", "owner", "in_review"),
+        ("approve", "manager", "approved"),
+        ("communicate", "owner", "communicated"),
     ]
 
 
@@ -165,7 +174,9 @@ def test_a_second_approval_of_the_same_version_is_refused(process_plan, owner, m
 def test_auditor_cannot_change_or_transition(process_plan, auditor):
     version = process_plan.latest_version
     with pytest.raises(NotAllowed):
-        services.update_draft(version=version, actor=auditor, expected_revision=version.revision, sections={"roles": "x"})
+        services.update_draft(
+            version=version, actor=auditor, expected_revision=version.revision, sections={"roles": "x"}
+        )
     with pytest.raises(NotAllowed):
         services.submit_plan(version=version, actor=auditor)
 
@@ -174,16 +185,25 @@ def test_auditor_cannot_change_or_transition(process_plan, auditor):
 def test_other_process_owner_cannot_edit(process_plan, other_owner):
     version = process_plan.latest_version
     with pytest.raises(NotAllowed):
-        services.update_draft(version=version, actor=other_owner, expected_revision=version.revision,
-                              sections={"roles": "x"})
+        services.update_draft(
+            version=version, actor=other_owner, expected_revision=version.revision, sections={"roles": "x"}
+        )
 
 
 @pytest.mark.django_db
 def test_deputy_can_edit(process_plan, other_owner):
     process = process_plan.process
-    services.set_process_owner(process=process, owner=process.owner, deputies=[other_owner],
-                               actor=factories.UserFactory(roles=["Manager"]))
+    services.set_process_owner(
+        process=process,
+        owner=process.owner,
+        deputies=[other_owner],
+        actor=factories.UserFactory(roles=["Manager"]),
+    )
     version = process_plan.latest_version
-    services.update_draft(version=version, actor=other_owner, expected_revision=version.revision,
-                          sections={"roles": "Deputy wrote this."})
+    services.update_draft(
+        version=version,
+        actor=other_owner,
+        expected_revision=version.revision,
+        sections={"roles": "Deputy wrote this."},
+    )
     assert PlanVersion.objects.get(pk=version.pk).sections["roles"] == "Deputy wrote this."

@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--scale", type=int, default=1,
+            "--scale",
+            type=int,
+            default=1,
             help="Create N times the demo data (for benchmarks). Default 1.",
         )
         parser.add_argument("--quiet", action="store_true", help="Do not print the logins.")
