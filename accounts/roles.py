@@ -96,3 +96,23 @@ def sync_roles(apps=None, **kwargs):
                 elif permission.codename == codename:
                     granted.append(permission)
         group.permissions.set(granted)
+
+
+def sync_admin_access(sender, instance, action, reverse=False, pk_set=None, **kwargs):
+    """Members of the Administrator role may open the admin site (is_staff),
+    where their permissions let them manage users and roles; nobody else may,
+    superusers apart."""
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    if reverse:  # group.user_set changed
+        users = User.objects.filter(pk__in=pk_set) if pk_set else User.objects.filter(groups=instance)
+    else:
+        users = [instance]
+    for user in users:
+        is_admin = user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists()
+        if user.is_staff != is_admin:
+            User.objects.filter(pk=user.pk).update(is_staff=is_admin)
+            user.is_staff = is_admin

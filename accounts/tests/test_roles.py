@@ -54,3 +54,27 @@ def test_sync_roles_is_idempotent():
     roles.sync_roles()
     after = {g.name: set(g.permissions.values_list("pk", flat=True)) for g in Group.objects.all()}
     assert before == after
+
+
+@pytest.mark.django_db
+def test_administrators_manage_users_in_the_admin_site_and_others_cannot(client):
+    admin = UserFactory(roles=[roles.ADMINISTRATOR])
+    admin.refresh_from_db()
+    assert admin.is_staff
+    client.force_login(admin)
+    assert client.get("/admin/accounts/user/").status_code == 200
+    assert client.get("/admin/auth/group/").status_code == 200
+
+    manager = UserFactory(roles=[roles.MANAGER])
+    client.force_login(manager)
+    assert client.get("/admin/accounts/user/").status_code == 302  # to the admin login
+
+
+@pytest.mark.django_db
+def test_leaving_the_administrator_role_closes_the_admin_site():
+    from django.contrib.auth.models import Group
+
+    admin = UserFactory(roles=[roles.ADMINISTRATOR])
+    admin.groups.remove(Group.objects.get(name=roles.ADMINISTRATOR))
+    admin.refresh_from_db()
+    assert not admin.is_staff
