@@ -195,10 +195,25 @@ class ProcessViewSet(
 
 class KpiSerializer(serializers.ModelSerializer):
     objective = VisibleObjectiveField()
+    revision = serializers.IntegerField(
+        write_only=True,
+        required=False,
+        help_text="The version's revision this change is based on; a stale one is refused with 409.",
+    )
 
     class Meta:
         model = Kpi
-        fields = ["id", "objective", "metric", "unit", "direction", "target", "owner", "frequency"]
+        fields = [
+            "id",
+            "objective",
+            "metric",
+            "unit",
+            "direction",
+            "target",
+            "owner",
+            "frequency",
+            "revision",
+        ]
         extra_kwargs = {"owner": {"queryset": User.objects.filter(is_active=True)}}
 
 
@@ -298,7 +313,9 @@ class KpiViewSet(viewsets.ModelViewSet):
         current = kpi or Kpi()  # a new KPI starts from the model's defaults (direction, frequency)
         fields = ("objective", "metric", "unit", "direction", "target", "owner", "frequency")
         values = {name: data[name] if name in data else getattr(current, name) for name in fields}
-        serializer.instance = services.save_kpi(actor=self.request.user, kpi=kpi, **values)
+        serializer.instance = services.save_kpi(
+            actor=self.request.user, kpi=kpi, expected_revision=data.get("revision"), **values
+        )
 
     def perform_destroy(self, instance):
         services.delete_kpi(kpi=instance, actor=self.request.user)

@@ -186,6 +186,7 @@ class KpiForm(forms.Form):
     target = forms.DecimalField(max_digits=14, decimal_places=4, required=False, label="Target")
     owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="KPI owner")
     frequency = forms.ChoiceField(choices=Kpi.Frequency.choices, label="Measured")
+    revision = RevisionField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

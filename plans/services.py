@@ -293,11 +293,13 @@ def delete_objective(*, objective, actor):
 
 
 @atomic_as_actor
-def save_kpi(*, objective, actor, metric, unit, direction, target, owner, frequency, kpi=None):
+def save_kpi(
+    *, objective, actor, metric, unit, direction, target, owner, frequency, kpi=None, expected_revision=None
+):
     """D1: a KPI has a metric, unit, direction, target, owner and frequency."""
     version = _lock(objective.version)
     _require_edit(actor, version.plan)
-    _require_draft(version)
+    _require_draft(version, expected_revision)
     errors = {}
     if not (metric or "").strip():
         errors["metric"] = ["A KPI needs a metric."]

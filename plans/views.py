@@ -742,9 +742,10 @@ def kpi_edit(request, pk, number, objective_id=None, kpi_id=None):
         refusal = _edit_refusal(request, plan, version)
         if refusal:
             return refusal
-        initial = {"owner": request.user.pk}
+        initial = {"owner": request.user.pk, "revision": version.revision}
         if kpi:
             initial = {
+                "revision": version.revision,
                 "metric": kpi.metric,
                 "unit": kpi.unit,
                 "direction": kpi.direction,
@@ -758,7 +759,14 @@ def kpi_edit(request, pk, number, objective_id=None, kpi_id=None):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_kpi(objective=objective, actor=request.user, kpi=kpi, **form.cleaned_data)
+            data = dict(form.cleaned_data)
+            services.save_kpi(
+                objective=objective,
+                actor=request.user,
+                kpi=kpi,
+                expected_revision=data.pop("revision"),
+                **data,
+            )
         except RuleViolation as refusal:
             _add_rule_errors(form, refusal)
             status = refusal.status_code

@@ -286,6 +286,7 @@ def test_adding_a_kpi(process_plan, owner, staff):
             "target": "70",
             "owner": staff.pk,
             "frequency": "monthly",
+            "revision": version_of(process_plan).revision,
         },
     )
     assert response.status_code == 302
@@ -297,7 +298,14 @@ def test_an_incomplete_kpi_says_what_is_missing_per_field(process_plan, owner):
     objective = version_of(process_plan).objectives.first()
     response = browser_for(owner).post(
         reverse("plans:kpi_create", args=[process_plan.pk, 1, objective.pk]),
-        {"metric": "Backlog age", "unit": "", "direction": "lower", "target": "", "frequency": "weekly"},
+        {
+            "metric": "Backlog age",
+            "unit": "",
+            "direction": "lower",
+            "target": "",
+            "frequency": "weekly",
+            "revision": version_of(process_plan).revision,
+        },
     )
     assert response.status_code == 400
     form = response.context["form"]
@@ -394,3 +402,30 @@ def test_creating_a_process_plan_before_the_smp_says_so(owner):
 def test_an_owner_with_every_process_planned_is_told_so(process_plan, owner):
     html = browser_for(owner).get(reverse("plans:create")).content.decode()
     assert "Every process you own or deputise already has a plan." in html
+
+
+def test_a_kpi_saved_from_a_stale_page_is_refused_and_the_input_kept(process_plan, owner):
+    objective = version_of(process_plan).objectives.first()
+    kpi = objective.kpis.first()
+    opened_at = version_of(process_plan).revision
+    services.update_draft(
+        version=version_of(process_plan),
+        actor=owner,
+        expected_revision=opened_at,
+        sections={"roles": "Changed"},
+    )
+    response = browser_for(owner).post(
+        reverse("plans:kpi_edit", args=[process_plan.pk, 1, kpi.pk]),
+        {
+            "metric": "Typed metric",
+            "unit": "%",
+            "direction": "higher",
+            "target": "80",
+            "owner": owner.pk,
+            "frequency": "monthly",
+            "revision": opened_at,
+        },
+    )
+    assert response.status_code == 409
+    assert response.context["form"]["metric"].value() == "Typed metric"
+    assert Kpi.objects.get(pk=kpi.pk).metric != "Typed metric"
