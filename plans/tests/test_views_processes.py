@@ -66,3 +66,19 @@ def test_a_new_owner_takes_over_the_plan_in_the_browser(
     )
     assert permissions.can_edit_plan(other_owner, process_plan)
     assert not permissions.can_edit_plan(owner, process_plan)
+
+
+@pytest.mark.django_db
+def test_process_list_runs_a_constant_number_of_queries(
+    client_for, manager, owner, other_owner, django_assert_max_num_queries
+):
+    client = client_for(manager)
+    for i in range(3):
+        ProcessFactory(name=f"P{i}", owner=owner).deputies.add(other_owner)
+    client.get("/plans/processes/")
+    with django_assert_max_num_queries(20) as small:
+        client.get("/plans/processes/")
+    for i in range(3, 30):
+        ProcessFactory(name=f"P{i}", owner=owner).deputies.add(other_owner)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get("/plans/processes/")
