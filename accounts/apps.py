@@ -19,4 +19,6 @@ class AccountsConfig(AppConfig):
         # Runs once per migrate, after every app has created its permissions.
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="accounts.sync_roles")
         # Administrators manage users and roles in the admin site: the role opens it.
-        m2m_changed.connect(sync_admin_access, sender=User.groups.through, dispatch_uid="accounts.admin_access")
+        m2m_changed.connect(
+            sync_admin_access, sender=User.groups.through, dispatch_uid="accounts.admin_access"
+        )
