@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pdca.settings")
 
@@ -37,4 +37,14 @@ def ensure_broker_folders():
 
 @worker_init.connect
 def _prepare_worker(**kwargs):
+    from pdca.checks import refuse_development_key
+
+    refuse_development_key()
     ensure_broker_folders()
+
+
+@beat_init.connect
+def _prepare_beat(**kwargs):
+    from pdca.checks import refuse_development_key
+
+    refuse_development_key()

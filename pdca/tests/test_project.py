@@ -54,6 +54,33 @@ def test_refuses_to_start_with_the_development_secret_key_when_debug_is_off(tmp_
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_the_web_server_refuses_the_development_secret_key_when_debug_is_off(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update({"DEBUG": "false", "SECRET_KEY": "", "VAR_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-c", "import pdca.wsgi"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_the_refusal_is_one_clear_message_not_a_traceback(tmp_path):
+    result = _run_manage(
+        "makemigrations",
+        "--check",
+        "--dry-run",
+        env_overrides={"DEBUG": "false", "SECRET_KEY": "", "VAR_DIR": str(tmp_path)},
+    )
+    assert result.returncode != 0
+    assert "(pdca.E001) SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.django_db
 def test_openapi_schema_and_offline_swagger_ui(client_for, owner):
     client = client_for(owner)
