@@ -33,23 +33,6 @@ Status = PlanVersion.Status
 # -- permissions ---------------------------------------------------------------
 
 
-class PlanApiAccess(permissions.PlanAccess):
-    """`PlanAccess` for every object that belongs to a plan (versions, objectives,
-    KPIs), with a refusal that says why."""
-
-    message = (
-        "You can read this plan but not change it: a process plan is changed by its process owner and "
-        "deputies, the service management plan by its updating responsibility, and auditors change nothing."
-    )
-
-    def has_object_permission(self, request, view, obj):
-        if isinstance(obj, Kpi):
-            obj = obj.objective.version
-        elif isinstance(obj, Objective):
-            obj = obj.version
-        return super().has_object_permission(request, view, obj)
-
-
 class ProcessPermissions(DjangoModelPermissions):
     """Reading processes needs `plans.view_process`; who may name owners is
     decided by `services.save_process`."""
@@ -250,7 +233,7 @@ class ObjectiveViewSet(viewsets.ModelViewSet):
     """Objectives of a version (`?version=`); changed only while the version is a draft."""
 
     serializer_class = ObjectiveSerializer
-    permission_classes = [PlanApiAccess]
+    permission_classes = [permissions.PlanAccess]
     transition_actions = set()
     filterset_fields = ["version", "code"]
     ordering_fields = ["code"]
@@ -292,7 +275,7 @@ class KpiViewSet(viewsets.ModelViewSet):
     """KPIs of an objective (`?objective=`, `?version=`); changed only while the version is a draft."""
 
     serializer_class = KpiSerializer
-    permission_classes = [PlanApiAccess]
+    permission_classes = [permissions.PlanAccess]
     transition_actions = set()
     filterset_fields = {"objective": ["exact"], "objective__version": ["exact"]}
 
@@ -518,7 +501,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Versions of plans (`?plan=`). Only a draft changes (P4); the workflow
     actions move a version draft -> in review -> approved -> communicated (P3, P6)."""
 
-    permission_classes = [PlanApiAccess]
+    permission_classes = [permissions.PlanAccess]
     # Their rules (who submits, approves, communicates, acknowledges) are checked by the services.
     transition_actions = {"submit", "approve", "request_changes", "communicate", "acknowledge"}
     filterset_class = VersionFilter
@@ -894,7 +877,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     """The service management plan and the process plans (P1), with their versions."""
 
     serializer_class = PlanSerializer
-    permission_classes = [PlanApiAccess]
+    permission_classes = [permissions.PlanAccess]
     # Checked by the services: revise/confirm by the plan's editors, the distribution
     # list also by its communication responsibility.
     transition_actions = {"revise", "confirm_conformance", "distribution"}

@@ -15,7 +15,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts import roles
 
-from .models import Plan, PlanVersion, Responsibility
+from .models import Acknowledgement, Kpi, Objective, Plan, PlanVersion, Responsibility
 
 READ_ALL_ROLES = {roles.MANAGER, roles.AUDITOR, roles.ADMINISTRATOR, roles.PROCESS_OWNER, roles.CSI_OWNER}
 CHANGE_PLAN = "plans.change_plan"
@@ -114,18 +114,33 @@ def sync_plan_permissions(plan):
         assign_perm(CHANGE_PLAN, user, plan)
 
 
+def plan_of(obj):
+    """The plan a piece of plan content belongs to."""
+    if isinstance(obj, Plan):
+        return obj
+    if isinstance(obj, Kpi):
+        return obj.objective.version.plan
+    if isinstance(obj, Objective | Responsibility | Acknowledgement):
+        return obj.version.plan
+    return obj.plan
+
+
 class PlanAccess(BasePermission):
     """The API's object rule: read what you may see, change what you may edit.
     State transitions check their own rule in the services."""
+
+    message = (
+        "You can read this plan but not change it: a process plan is changed by its process owner and "
+        "deputies, the service management plan by its updating responsibility, and auditors change nothing."
+    )
 
     def has_permission(self, request, view):
         return request.user.is_authenticated
 
     def has_object_permission(self, request, view, obj):
-        plan = obj if isinstance(obj, Plan) else obj.plan
         if request.method in SAFE_METHODS or getattr(view, "action", None) in view.transition_actions:
             return True
-        return can_edit_plan(request.user, plan)
+        return can_edit_plan(request.user, plan_of(obj))
 
 
 # -- Do ----------------------------------------------------------------------
