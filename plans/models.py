@@ -289,12 +289,18 @@ class PlanVersion(models.Model):
         return self.sections.get(key, "")
 
     def responsible(self, kind):
-        return [r.user for r in self.responsibilities.all() if r.kind == kind]
+        responsibilities = self.responsibilities.all()
+        if "responsibilities" not in getattr(self, "_prefetched_objects_cache", {}):
+            responsibilities = responsibilities.select_related("user")
+        return [r.user for r in responsibilities if r.kind == kind]
 
     def canonical_content(self):
         """Everything that the approval covers, in a stable form for hashing."""
         objectives = []
-        for objective in self.objectives.all():
+        with_kpis = self.objectives.select_related("traces_to").prefetch_related(
+            Prefetch("kpis", queryset=Kpi.objects.select_related("owner"))
+        )
+        for objective in with_kpis:
             objectives.append(
                 {
                     "code": objective.code,

@@ -374,10 +374,10 @@ def submission_problems(version):
         problems.setdefault("responsibilities", []).append(
             "The approver is the author or last editor of this version: name another manager."
         )
-    objectives = list(version.objectives.all())
+    objectives = list(version.objectives.select_related("traces_to").prefetch_related("kpis"))
     if not objectives:
         problems["objectives"] = ["Add at least one objective with a measurable KPI."]
-    without_kpi = [o.code for o in objectives if not o.kpis.exists()]
+    without_kpi = [o.code for o in objectives if not o.kpis.all()]
     if without_kpi:
         problems.setdefault("objectives", []).append(
             f"Give each objective at least one KPI (missing for {', '.join(without_kpi)})."
@@ -530,6 +530,7 @@ def flag_conformance_reviews(*, smp_version, actor):
         .filter(kind=Plan.Kind.PROCESS, conforms_to__isnull=False)
         .exclude(conforms_to=smp_version)
         .select_related("process__owner", "conforms_to")
+        .prefetch_related("process__deputies")
     )
     flagged = []
     for plan in stale:
