@@ -2,9 +2,16 @@ from django.apps import AppConfig
 from django.db.models.signals import m2m_changed, post_migrate
 
 
-def _sync_roles_after_migrate(sender, **kwargs):
+def _sync_roles_after_migrate(sender, using, **kwargs):
+    """Once per migrate: the permissions of every app first (Django would
+    create those of later apps only after this signal), then the roles."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
     from .roles import sync_roles
 
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
     sync_roles()
 
 
@@ -16,8 +23,7 @@ class AccountsConfig(AppConfig):
         from .models import User
         from .roles import sync_admin_access
 
-        # Runs once per migrate, after every app has created its permissions.
-        post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="accounts.sync_roles")
+        post_migrate.connect(_sync_roles_after_migrate, sender=self, dispatch_uid="accounts.sync_roles")
         # Administrators manage users and roles in the admin site: the role opens it.
         m2m_changed.connect(
             sync_admin_access, sender=User.groups.through, dispatch_uid="accounts.admin_access"
