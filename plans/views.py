@@ -13,7 +13,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -130,12 +130,7 @@ def plan_list(request):
     plans = (
         Plan.objects.visible_to(request.user)
         .with_current(request.user)
-        .annotate(
-            smp_first=Case(
-                When(kind=Plan.Kind.SMP, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
-        .order_by("smp_first", "title", "pk")
+        .order_by("-kind", "title", "pk")  # "smp" > "process": the SMP first
     )
     plan_filter = PlanFilter(request.GET or None, queryset=plans, request=request)
     page = Paginator(plan_filter.qs, PLANS_PER_PAGE).get_page(request.GET.get("page"))
