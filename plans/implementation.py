@@ -366,12 +366,3 @@ def overview_queryset(user):
         )
         .order_by("title")
     )
-
-
-def holders_from_prefetch(plan):
-    """implementation_holders() for a plan of overview_queryset(), without queries."""
-    for handover in plan.all_handovers:
-        if handover.status == Handover.Status.ACCEPTED:
-            return list(handover.receivers.all())
-    version = plan.current_version
-    return version.responsible(Responsibility.Kind.IMPLEMENTATION) if version else []

@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import implementation
+from . import implementation, permissions
 from .api import PersonSerializer
 from .models import Handover, Kpi, Milestone, Plan
 
@@ -56,7 +56,7 @@ class ImplementationSerializer(serializers.ModelSerializer):
         read_only_fields = ["implementation_started_at", "in_operation_since"]
 
     def get_responsible(self, plan) -> PersonSerializer(many=True):
-        return [_person(u) for u in implementation.holders_from_prefetch(plan)]
+        return [_person(u) for u in permissions.implementation_holders(plan)]
 
     def get_progress(self, plan) -> inline_serializer(
         "Progress",

@@ -70,7 +70,7 @@ def overview(request):
             {
                 "plan": plan,
                 "version": plan.current_version,
-                "holders": implementation.holders_from_prefetch(plan),
+                "holders": permissions.implementation_holders(plan),
                 "pending_handover": any(h.status == Handover.Status.PROPOSED for h in plan.all_handovers),
                 "percent": round(100 * plan.milestones_done / total) if total else 0,
             }

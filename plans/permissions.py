@@ -149,10 +149,16 @@ class PlanAccess(BasePermission):
 def implementation_holders(plan):
     """D3: who holds the implementation responsibility now: the receivers of the
     last accepted handover, or else the implementation responsibility named in
-    the version in force."""
+    the version in force. Uses the handovers prefetched by
+    implementation.overview_queryset() when there are some."""
     from .models import Handover
 
-    accepted = plan.handovers.filter(status=Handover.Status.ACCEPTED).order_by("-decided_at", "-pk").first()
+    if hasattr(plan, "all_handovers"):  # newest decision first
+        accepted = next((h for h in plan.all_handovers if h.status == Handover.Status.ACCEPTED), None)
+    else:
+        accepted = (
+            plan.handovers.filter(status=Handover.Status.ACCEPTED).order_by("-decided_at", "-pk").first()
+        )
     if accepted is not None:
         return list(accepted.receivers.all())
     version = plan.current_version
