@@ -16,6 +16,22 @@ STAFF = "Staff"
 
 ALL_ROLES = [ADMINISTRATOR, MANAGER, PROCESS_OWNER, CSI_OWNER, AUDITOR, STAFF]
 
+# Roles that read the whole service management system (every plan, review and
+# improvement); staff read what was communicated to them.
+READ_EVERYTHING = {MANAGER, AUDITOR, ADMINISTRATOR, PROCESS_OWNER, CSI_OWNER}
+
+
+def reads_everything(user):
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or any(user.has_role(role) for role in READ_EVERYTHING)
+
+
+def is_read_only(user):
+    """Auditors read everything and change nothing, whatever else they are."""
+    return user.is_authenticated and user.has_role(AUDITOR) and not user.is_superuser
+
+
 # "app_label.codename" per role; "app_label.view_*" means every view permission of the app.
 ROLE_PERMISSIONS = {
     ADMINISTRATOR: [

@@ -1,16 +1,17 @@
-"""The REST API root at /api/v1/: each app registers its viewsets here."""
+"""The REST API root at /api/v1/: pdca's own viewsets, then each app's routes
+as the app registered them (`pdca.registry.register_api_routes`)."""
 
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import UserViewSet
 from pdca.api_views import DecisionViewSet, NotificationViewSet
-from plans.api import register as register_plans
-from plans.implementation_api import register as register_implementation
+
+from .registry import api_routes
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("decisions", DecisionViewSet, basename="decision")
 
-register_plans(router)
-register_implementation(router)
+for register in api_routes():
+    register(router)

@@ -1,4 +1,7 @@
 from django.conf import settings
+from django.urls import reverse
+
+from .registry import navigation
 
 
 def portal(request):
@@ -6,4 +9,22 @@ def portal(request):
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         context["unread_notifications"] = user.notifications.filter(read_at__isnull=True).count()
+        context["navigation"] = _navigation(request)
     return context
+
+
+def _navigation(request):
+    """The four phases of the cycle, each linking to the entry its app
+    registered (or shown as not available yet), the current one marked."""
+    match = getattr(request, "resolver_match", None)
+    namespaces = set(match.namespaces) if match else set()
+    return [
+        {
+            "key": key,
+            "letter": letter,
+            "label": entry.label if entry else label,
+            "url": reverse(entry.url_name) if entry else "",
+            "current": bool(entry and namespaces & set(entry.namespaces)),
+        }
+        for key, letter, label, entry in navigation()
+    ]

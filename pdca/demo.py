@@ -5,6 +5,8 @@ from django.contrib.auth.models import Group
 from accounts import roles
 from accounts.models import User
 
+from .registry import demo_seeders
+
 DEMO_PASSWORD = "pdca-demo"
 
 # key: (username, first, last, job title, roles, superuser)
@@ -51,12 +53,5 @@ def create_users():
 
 
 def phase_seeders():
-    """Each phase that has demo data offers a `seed(users, scale, stdout)` function."""
-    seeders = []
-    for module_name in ("plans.demo",):
-        try:
-            module = __import__(module_name, fromlist=["seed"])
-        except ImportError:
-            continue
-        seeders.append(module.seed)
-    return seeders
+    """Each phase that has demo data registers a `seed(users, scale, stdout)` function."""
+    return demo_seeders()

@@ -6,6 +6,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from .registry import decision_label
+
 
 class DecisionQuerySet(models.QuerySet):
     def for_object(self, obj):
@@ -39,9 +41,7 @@ class Decision(models.Model):
 
     @property
     def action_label(self):
-        from .decisions import ACTION_LABELS
-
-        return ACTION_LABELS.get(self.action, self.action.replace("_", " "))
+        return decision_label(self.action)
 
 
 class Notification(models.Model):

@@ -1,15 +1,31 @@
-"""Notifications: one place that tells users something, in the portal and by e-mail."""
+"""Notifications: one place that tells users something, in the portal and by e-mail.
+
+The rows are written in the caller's transaction (so a refused or rolled-back
+change notifies nobody); their e-mails are queued after commit.
+"""
 
 import logging
+from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 
 from .models import Notification
+from .tasks import send_notification_emails
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Notice:
+    """A notification to send: who, what, and where the link leads."""
+
+    recipients: list = field(default_factory=list)
+    subject: str = ""
+    body: str = ""
+    url: str = ""
+
+    def send(self):
+        return notify(recipients=self.recipients, subject=self.subject, body=self.body, url=self.url)
 
 
 def notify(*, recipients, subject, body="", url=""):
@@ -20,13 +36,11 @@ def notify(*, recipients, subject, body="", url=""):
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
-        created.append(Notification(recipient=user, subject=subject, body=body, url=url))
+        created.append(Notification(recipient=user, subject=str(subject), body=str(body), url=url))
     created = Notification.objects.bulk_create(created)
     ids = [n.pk for n in created if n.pk]
 
     def _send():
-        from .tasks import send_notification_emails
-
         try:
             send_notification_emails.delay(ids)
         except Exception:  # broker down: the periodic sweep sends them later
@@ -35,32 +49,3 @@ def notify(*, recipients, subject, body="", url=""):
     if ids:
         transaction.on_commit(_send)
     return created
-
-
-def send_emails(notification_ids=None):
-    """Send the e-mail of each notification not yet e-mailed; safe to run twice."""
-    pending = Notification.objects.filter(emailed_at__isnull=True).select_related("recipient")
-    if notification_ids is not None:
-        pending = pending.filter(pk__in=notification_ids)
-    sent = 0
-    for notification in pending:
-        with transaction.atomic():
-            locked = (
-                Notification.objects.select_for_update()
-                .filter(pk=notification.pk, emailed_at__isnull=True)
-                .first()
-            )
-            if locked is None:
-                continue
-            if notification.recipient.email:
-                link = f"\n\n{settings.SITE_URL}{notification.url}" if notification.url else ""
-                send_mail(
-                    subject=f"[{settings.SITE_NAME}] {notification.subject}",
-                    message=f"{notification.body}{link}",
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[notification.recipient.email],
-                )
-            locked.emailed_at = timezone.now()
-            locked.save(update_fields=["emailed_at"])
-            sent += 1
-    return sent

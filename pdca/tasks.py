@@ -1,16 +1,16 @@
 from celery import shared_task
 
-from . import notifications
+from . import mail
 
 
 @shared_task
 def send_notification_emails(notification_ids):
-    return notifications.send_emails(notification_ids)
+    return mail.send_emails(notification_ids)
 
 
 @shared_task
 def send_pending_notification_emails():
-    return notifications.send_emails()
+    return mail.send_emails()
 
 
 @shared_task

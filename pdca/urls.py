@@ -1,9 +1,15 @@
+"""The project's URLs: what spans the cycle here, each phase app's pages and API
+routes as the app registered them (`pdca.registry`)."""
+
+from importlib import import_module
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 from .api_urls import router
+from .registry import url_includes
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -12,7 +18,7 @@ urlpatterns = [
     path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("accounts/", include("accounts.urls")),
-    path("plans/", include("plans.urls")),
+    *[path(prefix, include(import_module(module))) for prefix, module in url_includes()],
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,6 +1,54 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PlansConfig(AppConfig):
     name = "plans"
-    verbose_name = "Plan and Do"
+    verbose_name = _("Plan and Do")
+
+    def ready(self):
+        from pdca import registry
+        from pdca.controlled import protect_from_deletion
+
+        from . import api, dashboard, demo
+        from .do import api as do_api
+        from .do import dashboard as do_dashboard
+        from .models import Kpi, Objective, PlanVersion, Responsibility
+
+        for model in (PlanVersion, Objective, Kpi, Responsibility):
+            protect_from_deletion(model)
+
+        registry.register_decision_labels(
+            {
+                "create": _("created the plan"),
+                "submit": _("submitted"),
+                "approve": _("approved"),
+                "request_changes": _("requested changes to"),
+                "communicate": _("communicated"),
+                "acknowledge": _("acknowledged"),
+                "revise": _("started"),
+                "supersede": _("superseded"),
+                "confirm_conformance": _("confirmed conformance"),
+                "flag_conformance_review": _("flagged a conformance review"),
+                "set_distribution": _("set the distribution list"),
+                "name_process_owner": _("named the process owner"),
+                # Do
+                "start_implementation": _("started the implementation"),
+                "milestone_done": _("completed a milestone"),
+                "propose_handover": _("proposed a handover"),
+                "accept_handover": _("accepted the handover"),
+                "decline_handover": _("declined the handover"),
+                "in_operation": _("put the process into operation"),
+            }
+        )
+        registry.register_navigation(
+            phase="plan", label=_("Plan"), url_name="plans:list", namespaces=["plans"]
+        )
+        registry.register_navigation(phase="do", label=_("Do"), url_name="do:overview", namespaces=["do"])
+        registry.register_urls("plans/", "plans.urls")
+        registry.register_urls("plans/", "plans.do.urls")
+        registry.register_api_routes(api.register)
+        registry.register_api_routes(do_api.register)
+        registry.register_dashboard_panel(dashboard.contribute, order=10)
+        registry.register_dashboard_panel(do_dashboard.contribute, order=20)
+        registry.register_demo_seeder(demo.seed, order=10)

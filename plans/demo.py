@@ -11,7 +11,9 @@ from django.utils import timezone
 from accounts import roles
 from pdca.models import Notification
 
-from . import implementation, services
+from . import services
+from .do import selectors
+from .do import services as implementation
 from .models import Plan, Process, Responsibility
 
 COMPANY = "Nordlicht IT Services"
@@ -525,7 +527,7 @@ def _seed_implementation(users):
                     evidence="Recorded in the service desk tool.",
                 )
         if state in ("in_operation", "handover_proposed"):
-            for kpi in implementation.current_kpis(plan):
+            for kpi in selectors.current_kpis(plan):
                 implementation.assign_kpi_operator(kpi=kpi, actor=implementer, operator=operator)
             handover = implementation.propose_handover(
                 plan=plan,

@@ -1,55 +1,64 @@
-"""Who may do what with plans. Views, the API and the services all ask these
-functions; guardian holds the object permission `plans.change_plan` of each
-plan (granted by `sync_plan_permissions`).
+"""Who may do what with plans, asked by the pages, the API and the services alike.
 
-- Managers, auditors, administrators, process owners and CSI owners read every plan.
-- Staff read plans with a communicated version, and plans they hold a responsibility in.
+- Managers, auditors, administrators, process owners and CSI owners read every
+  plan (`accounts.roles.reads_everything`); staff read plans with a
+  communicated version and plans they hold a responsibility in
+  (`Plan.objects.visible_to`).
 - A process plan is changed by its process owner and deputies; the SMP by its
-  updating responsibility. Auditors change nothing.
-- Only a named approver, who is a manager and neither author nor last editor,
+  updating responsibility. guardian holds the object permission
+  `plans.change_plan` of each plan (granted by `sync_plan_permissions`).
+  Auditors change nothing.
+- Only a named approver, who is a manager and neither author nor editor,
   approves or requests changes (P3).
+
+Each `*_refusal` predicate returns why the user may not, or '' if he or she
+may. `plan_actions` and `version_actions` (and, for Do, `implementation_actions`
+and `handover_actions`) give every action with "allowed" or its reason: the
+pages render their buttons from them, the API its `available_actions`.
 """
 
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts import roles
+from accounts.roles import is_read_only, reads_everything
+from pdca.actions import Actions
 
-from .models import Acknowledgement, Kpi, Objective, Plan, PlanVersion, Responsibility
+from .models import Acknowledgement, Handover, Kpi, Objective, Plan, PlanVersion, Responsibility
 
-READ_ALL_ROLES = {roles.MANAGER, roles.AUDITOR, roles.ADMINISTRATOR, roles.PROCESS_OWNER, roles.CSI_OWNER}
+__all__ = ["is_read_only", "reads_everything"]
+
 CHANGE_PLAN = "plans.change_plan"
+APPROVE_PLAN = "plans.approve_plan"
+Status = PlanVersion.Status
 
 
-def reads_all_plans(user):
-    if not user.is_authenticated:
-        return False
-    return user.is_superuser or any(user.has_role(role) for role in READ_ALL_ROLES)
-
-
-def is_read_only(user):
-    """Auditors read everything and change nothing, whatever else they are."""
-    return user.has_role(roles.AUDITOR) and not user.is_superuser
+# -- reading -----------------------------------------------------------------
 
 
 def can_view_plan(user, plan):
     return Plan.objects.visible_to(user).filter(pk=plan.pk).exists()
 
 
-def can_view_version(user, version):
-    return PlanVersion.objects.visible_to(user).filter(pk=version.pk).exists()
+def history_refusal(user):
+    if user.has_perm("plans.view_history") or reads_everything(user):
+        return ""
+    return _("The change history is open to managers, auditors and process owners.")
+
+
+# -- changing plans ------------------------------------------------------------
 
 
 def edit_refusal(user, plan):
     """Why `user` may not change `plan`, or '' if he or she may."""
     if not user.is_authenticated:
-        return "Log in to change plans."
+        return _("Log in to change plans.")
     if is_read_only(user):
-        return "Auditors read plans but cannot change them."
+        return _("Auditors read plans but cannot change them.")
     if not user.has_perm(CHANGE_PLAN, plan):
         if plan.is_smp:
-            return "Only the SMP's updating responsibility can change the service management plan."
-        return "Only the process owner and deputies change a process plan."
+            return _("Only the SMP's updating responsibility can change the service management plan.")
+        return _("Only the process owner and deputies change a process plan.")
     return ""
 
 
@@ -57,43 +66,174 @@ def can_edit_plan(user, plan):
     return not edit_refusal(user, plan)
 
 
-def can_set_distribution(user, plan):
-    """P6: the plan's editors and its communication responsibility keep the distribution list."""
-    return can_edit_plan(user, plan) or any(can_communicate(user, v) for v in plan._versions())
+def create_smp_refusal(user):
+    if is_read_only(user) or not (user.has_perm(APPROVE_PLAN) or user.is_superuser):
+        return _("Only top management (a manager) creates the service management plan.")
+    return ""
 
 
-def can_create_process_plan(user, process):
+def create_process_plan_refusal(user, process):
     if not user.is_authenticated or is_read_only(user):
-        return False
-    return user.is_superuser or process.owner_id == user.pk or process.deputies.filter(pk=user.pk).exists()
+        return _("Only the owner or a deputy of %(process)s can create its plan.") % {"process": process}
+    if user.is_superuser or process.owner_id == user.pk or process.deputies.filter(pk=user.pk).exists():
+        return ""
+    return _("Only the owner or a deputy of %(process)s can create its plan.") % {"process": process}
 
 
-def can_approve(user, version):
-    """P3: a manager named as approver, never the author or last editor."""
-    return not approval_refusal(user, version)
+def processes_to_plan_for(user, processes):
+    """Of `processes` (a queryset), those `user` may create a plan for: the
+    same rule as `create_process_plan_refusal`, as a filter."""
+    from django.db.models import Q
+
+    if user.is_superuser:
+        return processes
+    if not user.is_authenticated or is_read_only(user):
+        return processes.none()
+    return processes.filter(Q(owner=user) | Q(deputies=user)).distinct()
 
 
-def approval_refusal(user, version):
-    """Why `user` may not approve `version`, or '' if he or she may."""
-    if is_read_only(user):
-        return "Auditors cannot approve plans."
-    if not user.has_perm("plans.approve_plan"):
-        return "Only a manager can approve plans."
-    approvers = version.responsible(Responsibility.Kind.APPROVAL)
-    if user not in approvers:
-        names = ", ".join(str(u) for u in approvers) or "nobody"
-        return f"Only the plan's named approver ({names}) can decide on it."
-    if user.pk == version.author_id:
-        return "You wrote this version: the approver is never the plan's author."
-    if user.pk == version.last_editor_id:
-        return "You edited this version last: the approver is never the plan's last editor."
+def manage_processes_refusal(user, process=None):
+    """Managers create processes and name their owners and deputies."""
+    needed = "plans.add_process" if process is None else "plans.change_process"
+    if is_read_only(user) or not user.has_perm(needed):
+        return _("Only managers create processes and name their owners.")
+    return ""
+
+
+def communicate_refusal(user, version):
+    if is_read_only(user) or user not in version.responsible(Responsibility.Kind.COMMUNICATION):
+        return _("Only the plan's communication responsibility communicates it.")
     return ""
 
 
 def can_communicate(user, version):
+    return not communicate_refusal(user, version)
+
+
+def distribution_refusal(user, plan):
+    """P6: the plan's editors and its communication responsibility keep the distribution list."""
+    if can_edit_plan(user, plan) or any(can_communicate(user, v) for v in plan._versions()):
+        return ""
+    return _("Only the plan's editors and its communication responsibility set the distribution list.")
+
+
+def can_set_distribution(user, plan):
+    return not distribution_refusal(user, plan)
+
+
+def approval_refusal(user, version):
+    """P3: a manager named as approver, never the author or an editor."""
     if is_read_only(user):
-        return False
-    return user in version.responsible(Responsibility.Kind.COMMUNICATION)
+        return _("Auditors cannot approve plans.")
+    if not user.has_perm(APPROVE_PLAN):
+        return _("Only a manager can approve plans.")
+    approvers = version.responsible(Responsibility.Kind.APPROVAL)
+    if user not in approvers:
+        names = ", ".join(str(u) for u in approvers) or _("nobody")
+        return _("Only the plan's named approver (%(names)s) can decide on it.") % {"names": names}
+    return version.segregation_refusal(user)
+
+
+def can_approve(user, version):
+    return not approval_refusal(user, version)
+
+
+def revise_refusal(user, plan, latest=None):
+    refusal = edit_refusal(user, plan)
+    if refusal:
+        return refusal
+    latest = latest if latest is not None else plan.latest_version
+    if latest is not None and latest.status in (Status.DRAFT, Status.IN_REVIEW):
+        return _(
+            "Version %(number)s is still %(status)s: work on it instead of starting another revision."
+        ) % {
+            "number": latest.number,
+            "status": latest.get_status_display().lower(),
+        }
+    return ""
+
+
+def confirm_conformance_refusal(user, plan, current=None):
+    refusal = edit_refusal(user, plan)
+    if refusal:
+        return refusal
+    if not plan.conformance_review_due:
+        return _("No conformance review is due for this plan.")
+    current = current if current is not None else plan.current_version
+    if current is None:
+        return _("The plan has no approved version to confirm: submit it for approval instead.")
+    return ""
+
+
+# -- what a user may do now ------------------------------------------------------------
+
+
+def plan_actions(user, plan, *, versions=None):
+    """What `user` may do with `plan` now. `versions`: the versions the user
+    sees, newest first (default: the plan's own prefetch)."""
+    versions = versions if versions is not None else plan._versions()
+    latest = versions[0] if versions else None
+    current = next((v for v in versions if v.status in PlanVersion.IN_FORCE), None)
+    editable = edit_refusal(user, plan)
+    actions = Actions()
+    if latest is not None and latest.status == Status.DRAFT:
+        actions.add("edit", reason=editable)
+    actions.add(
+        "revise", reason=revise_refusal(user, plan, latest) if latest else _("The plan has no version.")
+    )
+    actions.add("confirm_conformance", reason=confirm_conformance_refusal(user, plan, current))
+    actions.add("distribution", reason=distribution_refusal(user, plan))
+    actions.add("history", reason=history_refusal(user))
+    return actions
+
+
+NOT_OFFERED = ""
+
+
+def version_actions(user, version, *, problems=None, acknowledgement=None):
+    """What `user` may do with `version` now: edit and submit a draft, approve
+    or request changes, communicate, acknowledge. `problems`: the draft's
+    submission problems when the caller has them; `acknowledgement`: the
+    user's acknowledgement of a communicated version, if the caller has it."""
+    from .rules import submission_problems
+
+    actions = Actions()
+    if version.status == Status.DRAFT:
+        refusal = edit_refusal(user, version.plan)
+        actions.add("edit", reason=refusal)
+        if not refusal:
+            problems = problems if problems is not None else submission_problems(version)
+            left = [message for messages in problems.values() for message in messages]
+            actions.add("submit", reason=" ".join(left))
+    if version.status == Status.IN_REVIEW:
+        refusal = approval_refusal(user, version)
+        # Only managers need to know why they cannot decide; to others it is not offered.
+        if refusal and not user.has_perm(APPROVE_PLAN):
+            refusal = NOT_OFFERED
+            actions.add("approve", False)
+            actions.add("request_changes", False)
+        else:
+            actions.add("approve", reason=refusal)
+            actions.add("request_changes", reason=refusal)
+    if version.status == Status.APPROVED:
+        refusal = communicate_refusal(user, version)
+        if refusal and is_read_only(user):
+            actions.add("communicate", False)
+        else:
+            actions.add("communicate", reason=refusal)
+    if version.status == Status.COMMUNICATED:
+        if acknowledgement is None:
+            acknowledgement = Acknowledgement.objects.filter(version=version, user=user).first()
+        if acknowledgement is None:
+            actions.add("acknowledge", False)
+        elif acknowledgement.acknowledged_at is not None:
+            actions.refuse("acknowledge", _("You acknowledged this version already."))
+        else:
+            actions.add("acknowledge")
+    return actions
+
+
+# -- object permissions ------------------------------------------------------------------------
 
 
 def sync_plan_permissions(plan):
@@ -129,7 +269,7 @@ class PlanAccess(BasePermission):
     """The API's object rule: read what you may see, change what you may edit.
     State transitions check their own rule in the services."""
 
-    message = (
+    message = _(
         "You can read this plan but not change it: a process plan is changed by its process owner and "
         "deputies, the service management plan by its updating responsibility, and auditors change nothing."
     )
@@ -150,9 +290,7 @@ def implementation_holders(plan):
     """D3: who holds the implementation responsibility now: the receivers of the
     last accepted handover, or else the implementation responsibility named in
     the version in force. Uses the handovers prefetched by
-    implementation.overview_queryset() when there are some."""
-    from .models import Handover
-
+    `plans.do.selectors.overview_queryset()` when there are some."""
     if hasattr(plan, "all_handovers"):  # newest decision first
         accepted = next((h for h in plan.all_handovers if h.status == Handover.Status.ACCEPTED), None)
     else:
@@ -165,8 +303,52 @@ def implementation_holders(plan):
     return version.responsible(Responsibility.Kind.IMPLEMENTATION) if version else []
 
 
-def can_manage_implementation(user, plan):
-    """Only the implementation responsibility plans milestones and proposes a handover."""
+def implementation_refusal(user, plan, holders=None):
+    """Only the implementation responsibility plans milestones, assigns KPI
+    operators and proposes a handover (D2, D3)."""
     if not user.is_authenticated or is_read_only(user):
-        return False
-    return user in implementation_holders(plan)
+        return _("Auditors read the implementation but cannot change it.")
+    holders = holders if holders is not None else implementation_holders(plan)
+    if user not in holders:
+        names = ", ".join(str(u) for u in holders) or _("nobody yet")
+        return _("Only the plan's implementation responsibility (%(names)s) can do this.") % {"names": names}
+    return ""
+
+
+def can_manage_implementation(user, plan):
+    return not implementation_refusal(user, plan)
+
+
+def implementation_actions(user, plan, *, holders=None):
+    """What `user` may do with the implementation of `plan` now."""
+    from .do.rules import not_communicated_refusal
+
+    refusal = implementation_refusal(user, plan, holders)
+    actions = Actions()
+    actions.add("manage", reason=refusal)
+    actions.add("start", reason=refusal or not_communicated_refusal(plan) or _start_state_refusal(plan))
+    actions.add("propose_handover", reason=refusal or not_communicated_refusal(plan))
+    return actions
+
+
+def _start_state_refusal(plan):
+    if plan.implementation_status != Plan.ImplementationStatus.NOT_STARTED:
+        return _("The implementation is already %(status)s.") % {
+            "status": plan.get_implementation_status_display().lower()
+        }
+    return ""
+
+
+def handover_decision_refusal(user, handover, verb):
+    """D3: only a person named as receiver decides on a handover."""
+    if not handover.receivers.filter(pk=user.pk).exists():
+        return _("Only a person named as receiver can %(verb)s this handover.") % {"verb": verb}
+    return ""
+
+
+def handover_actions(user, handover):
+    actions = Actions()
+    if handover.status == Handover.Status.PROPOSED:
+        actions.add("accept", reason=handover_decision_refusal(user, handover, _("accept")))
+        actions.add("decline", reason=handover_decision_refusal(user, handover, _("decline")))
+    return actions

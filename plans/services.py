@@ -1,61 +1,50 @@
-"""Every change of a plan goes through one of these functions. Each checks its
-rule, locks the row, writes the decision record and schedules notifications
-after commit. Views and the API call them; neither repeats a rule."""
+"""Every change of a plan goes through one of these functions (P1-P6).
+
+Each names its rule, asks `plans.permissions` who may, and changes state
+through `pdca.transitions.transition` (lock, state check, save, decision
+record, notification) or, for the content of a draft, through the
+controlled-document helpers of `pdca.controlled` (editable, revision,
+editor). Pages and the API call these functions and repeat no rule; a refusal
+is a `RuleViolation` with its message.
+"""
 
 from django.contrib.auth import get_user_model
 from django.db.models import Max
-from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from pdca import controlled
 from pdca.decisions import record_decision
 from pdca.exceptions import Conflict, NotAllowed, RuleViolation
 from pdca.history import atomic_as_actor
-from pdca.notifications import notify
+from pdca.notifications import Notice
+from pdca.transitions import lock, record_creation, transition
 
 from . import permissions
 from .models import Acknowledgement, Kpi, Objective, Plan, PlanVersion, Process, Responsibility
+from .rules import submission_problems
 
 Status = PlanVersion.Status
 User = get_user_model()
+
+__all__ = ["submission_problems"]  # re-exported: the pages show it as a checklist
 
 
 # -- helpers ---------------------------------------------------------------
 
 
-def _lock(version):
-    return (
-        PlanVersion.objects.select_for_update(of=("self",)).select_related("plan__process").get(pk=version.pk)
-    )
-
-
-def _require(allowed, message):
-    if not allowed:
-        raise NotAllowed(message)
-
-
-def _require_edit(actor, plan):
-    refusal = permissions.edit_refusal(actor, plan)
+def _refuse(refusal):
     if refusal:
         raise NotAllowed(refusal)
 
 
-def _require_draft(version, expected_revision=None):
-    if version.status != Status.DRAFT:
-        from .models import ImmutableVersion
-
-        raise ImmutableVersion(version)
-    if expected_revision is not None and int(expected_revision) != version.revision:
-        raise Conflict(
-            f"{version.last_editor} saved this plan at {timezone.localtime(version.edited_at):%H:%M} "
-            "after you opened it. Your text is kept below: compare it with the current version and save again.",
-            field="revision",
-        )
-
-
-def _touch(version, actor):
-    version.revision += 1
-    version.last_editor = actor
-    version.edited_at = timezone.now()
+def _draft_for_edit(version, actor, expected_revision=None):
+    """The draft, locked, after checking that `actor` may edit it and that
+    nobody saved it since `expected_revision`."""
+    version = lock(version, related=("plan__process",))
+    _refuse(permissions.edit_refusal(actor, version.plan))
+    controlled.require_editable(version, expected_revision)
+    return version
 
 
 def current_smp():
@@ -71,22 +60,25 @@ def smp_version_to_conform_to():
     return smp.current_version or smp.latest_version
 
 
+def _comment_line(comment):
+    return _("\n\nComment: %(comment)s") % {"comment": comment} if comment else ""
+
+
 # -- creating plans --------------------------------------------------------
 
 
 @atomic_as_actor
 def create_service_management_plan(*, actor, title="Service Management Plan"):
-    """P1: there is one SMP."""
+    """P1: there is one SMP, created by top management."""
     if current_smp() is not None:
-        raise RuleViolation("There is already a service management plan; there can only be one.")
-    if permissions.is_read_only(actor) or not (actor.has_perm("plans.approve_plan") or actor.is_superuser):
-        raise NotAllowed("Only top management (a manager) creates the service management plan.")
+        raise RuleViolation(_("There is already a service management plan; there can only be one."))
+    _refuse(permissions.create_smp_refusal(actor))
     plan = Plan.objects.create(kind=Plan.Kind.SMP, title=title, created_by=actor)
-    version = PlanVersion.objects.create(plan=plan, number=1, author=actor, last_editor=actor)
+    version = PlanVersion.objects.create(plan=plan, number=1, title=title, author=actor, last_editor=actor)
+    version.editors.add(actor)
     Responsibility.objects.create(version=version, kind=Responsibility.Kind.UPDATING, user=actor)
     permissions.sync_plan_permissions(plan)
-    record_decision(subject=plan, action="create", actor=actor, to_state=Status.DRAFT)
-    return plan
+    return record_creation(plan, actor=actor, action="create", to_state=Status.DRAFT)
 
 
 @atomic_as_actor
@@ -94,22 +86,25 @@ def create_process_plan(*, process, actor, title=""):
     """P1: every process plan belongs to the SMP and records the SMP version it conforms to."""
     smp = current_smp()
     if smp is None:
-        raise RuleViolation("Create the service management plan first: every process plan belongs to it.")
-    _require(
-        permissions.can_create_process_plan(actor, process),
-        f"Only the owner or a deputy of {process} can create its plan.",
-    )
+        raise RuleViolation(_("Create the service management plan first: every process plan belongs to it."))
+    _refuse(permissions.create_process_plan_refusal(actor, process))
     if Plan.objects.filter(process=process).exists():
-        raise RuleViolation(f"{process} already has a plan.", field="process")
+        raise RuleViolation(_("%(process)s already has a plan.") % {"process": process}, field="process")
+    title = title or _("%(process)s plan") % {"process": process}
     plan = Plan.objects.create(
-        kind=Plan.Kind.PROCESS, title=title or f"{process} plan", process=process, smp=smp, created_by=actor
+        kind=Plan.Kind.PROCESS, title=title, process=process, smp=smp, created_by=actor
     )
-    PlanVersion.objects.create(
-        plan=plan, number=1, author=actor, last_editor=actor, conforms_to=smp_version_to_conform_to()
+    version = PlanVersion.objects.create(
+        plan=plan,
+        number=1,
+        title=title,
+        author=actor,
+        last_editor=actor,
+        conforms_to=smp_version_to_conform_to(),
     )
+    version.editors.add(actor)
     permissions.sync_plan_permissions(plan)
-    record_decision(subject=plan, action="create", actor=actor, to_state=Status.DRAFT)
-    return plan
+    return record_creation(plan, actor=actor, action="create", to_state=Status.DRAFT)
 
 
 @atomic_as_actor
@@ -117,21 +112,20 @@ def save_process(*, actor, name, owner, deputies=(), description="", process=Non
     """Managers create processes and name their owner and deputies; the object
     permissions on the process's plan follow (a process owner changes only
     his or her own plans)."""
-    needed = "plans.add_process" if process is None else "plans.change_process"
-    if permissions.is_read_only(actor) or not actor.has_perm(needed):
-        raise NotAllowed("Only managers create processes and name their owners.")
+    _refuse(permissions.manage_processes_refusal(actor, process))
     errors = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = ["A process needs a name."]
+        errors["name"] = [_("A process needs a name.")]
     elif Process.objects.filter(name__iexact=name).exclude(pk=getattr(process, "pk", None)).exists():
-        errors["name"] = [f"There is already a process called “{name}”."]
+        errors["name"] = [_("There is already a process called “%(name)s”.") % {"name": name}]
     if owner is None:
-        errors["owner"] = ["A process needs an owner."]
+        errors["owner"] = [_("A process needs an owner.")]
     deputies = [d for d in dict.fromkeys(deputies or []) if owner is None or d.pk != owner.pk]
     if errors:
         raise RuleViolation(
-            "The process cannot be saved: " + " ".join(m for ms in errors.values() for m in ms), errors=errors
+            _("The process cannot be saved: ") + " ".join(m for ms in errors.values() for m in ms),
+            errors=errors,
         )
     previous_owner = process.owner if process is not None and process.pk else None
     process = process or Process()
@@ -143,7 +137,8 @@ def save_process(*, actor, name, owner, deputies=(), description="", process=Non
             subject=process,
             action="name_process_owner",
             actor=actor,
-            comment=f"Owner: {owner}" + (f" (was {previous_owner})" if previous_owner else ""),
+            comment=_("Owner: %(owner)s") % {"owner": owner}
+            + (_(" (was %(previous)s)") % {"previous": previous_owner} if previous_owner else ""),
         )
     if hasattr(process, "plan"):
         permissions.sync_plan_permissions(process.plan)
@@ -162,53 +157,56 @@ def set_process_owner(*, process, owner, deputies, actor):
     )
 
 
-# -- editing a draft -------------------------------------------------------
+# -- editing a draft (P4: only a draft changes) ---------------------------------------
 
 
 @atomic_as_actor
 def update_draft(*, version, actor, expected_revision, sections=None, title=None):
-    """Save section texts of a draft. A save based on an older revision is
-    refused (Conflict) so that nobody overwrites somebody else's text."""
-    version = _lock(version)
-    _require_edit(actor, version.plan)
-    _require_draft(version, expected_revision)
+    """Save section texts (and the title) of a draft. A save based on an older
+    revision is refused (Conflict) so that nobody overwrites somebody else's text."""
+    version = _draft_for_edit(version, actor, expected_revision)
+    fields = []
     known = {key for key, *_ in version.plan.section_definitions}
     if sections:
         unknown = set(sections) - known
         if unknown:
-            raise RuleViolation(f"Unknown section(s): {', '.join(sorted(unknown))}.", field="sections")
+            raise RuleViolation(
+                _("Unknown section(s): %(keys)s.") % {"keys": ", ".join(sorted(unknown))}, field="sections"
+            )
         version.sections = {
             **version.sections,
             **{k: (v or "").replace("\r\n", "\n") for k, v in sections.items()},
         }
+        fields.append("sections")
     if title is not None:
         title = title.strip()
         if not title:
-            raise RuleViolation("A plan needs a title.", field="title")
+            raise RuleViolation(_("A plan needs a title."), field="title")
+        version.title = title
+        fields.append("title")
+        # The plan is called by its newest title; approved versions keep theirs.
         plan = version.plan
         plan.title = title
         plan.save(update_fields=["title"])
-    _touch(version, actor)
-    version.save()
-    return version
+    return controlled.touch(version, actor=actor, fields=fields)
 
 
 @atomic_as_actor
 def set_responsibilities(*, version, actor, assignments, expected_revision=None):
     """P2: replace the five responsibilities of a draft. `assignments` maps a
-    Responsibility.Kind to a list of users."""
-    version = _lock(version)
-    _require_edit(actor, version.plan)
-    _require_draft(version, expected_revision)
+    Responsibility.Kind to a list of users. P3: the approver is a manager and
+    never the plan's author."""
+    version = _draft_for_edit(version, actor, expected_revision)
     approvers = assignments.get(Responsibility.Kind.APPROVAL, [])
-    not_managers = [str(u) for u in approvers if not u.has_perm("plans.approve_plan")]
+    not_managers = [str(u) for u in approvers if not u.has_perm(permissions.APPROVE_PLAN)]
     if not_managers:
         raise RuleViolation(
-            f"The approver must be a manager: {', '.join(not_managers)} is not.", field="approval"
+            _("The approver must be a manager: %(names)s is not.") % {"names": ", ".join(not_managers)},
+            field="approval",
         )
     if any(u.pk == version.author_id for u in approvers):
         raise RuleViolation(
-            "The approver is never the plan's author: name another manager.", field="approval"
+            _("The approver is never the plan's author: name another manager."), field="approval"
         )
     version.responsibilities.all().delete()
     bulk_create_with_history(
@@ -220,8 +218,7 @@ def set_responsibilities(*, version, actor, assignments, expected_revision=None)
         Responsibility,
         default_user=actor,
     )
-    _touch(version, actor)
-    version.save()
+    controlled.touch(version, actor=actor)
     if version.plan.is_smp:
         permissions.sync_plan_permissions(version.plan)
     return version
@@ -236,15 +233,17 @@ def _next_objective_code(version):
 
 
 def _check_trace(version, traces_to):
+    """P1: a process plan's objective traces to an objective of the SMP version it conforms to."""
     if version.plan.is_smp:
         if traces_to is not None:
-            raise RuleViolation("SMP objectives do not trace to other objectives.", field="traces_to")
+            raise RuleViolation(_("SMP objectives do not trace to other objectives."), field="traces_to")
         return
     if traces_to is None:
         return  # allowed while drafting; submission requires it
     if version.conforms_to_id is None or traces_to.version_id != version.conforms_to_id:
         raise RuleViolation(
-            "An objective traces to an objective of the SMP version this plan conforms to.", field="traces_to"
+            _("An objective traces to an objective of the SMP version this plan conforms to."),
+            field="traces_to",
         )
 
 
@@ -252,20 +251,21 @@ def _check_trace(version, traces_to):
 def save_objective(
     *, version, actor, title, description="", traces_to=None, code="", objective=None, expected_revision=None
 ):
-    version = _lock(version)
-    _require_edit(actor, version.plan)
-    _require_draft(version, expected_revision)
+    version = _draft_for_edit(version, actor, expected_revision)
     _check_trace(version, traces_to)
     if not title.strip():
-        raise RuleViolation("An objective needs a title.", field="title")
+        raise RuleViolation(_("An objective needs a title."), field="title")
     code = (code or "").strip() or (objective.code if objective else _next_objective_code(version))
     clash = version.objectives.filter(code=code).exclude(pk=getattr(objective, "pk", None)).exists()
     if clash:
-        raise RuleViolation(f"Another objective of this version already has the code {code}.", field="code")
+        raise RuleViolation(
+            _("Another objective of this version already has the code %(code)s.") % {"code": code},
+            field="code",
+        )
     if objective is None:
         objective = Objective(version=version)
     elif objective.version_id != version.pk:
-        raise RuleViolation("That objective belongs to another version.")
+        raise RuleViolation(_("That objective belongs to another version."))
     objective.code, objective.title, objective.description, objective.traces_to = (
         code,
         title.strip(),
@@ -273,23 +273,20 @@ def save_objective(
         traces_to,
     )
     objective.save()
-    _touch(version, actor)
-    version.save()
+    controlled.touch(version, actor=actor)
     return objective
 
 
 @atomic_as_actor
 def delete_objective(*, objective, actor):
-    version = _lock(objective.version)
-    _require_edit(actor, version.plan)
-    _require_draft(version)
+    version = _draft_for_edit(objective.version, actor)
     if objective.traced_by.exists():
         raise RuleViolation(
-            f"Process plan objectives trace to {objective.code}: it cannot be removed from this version."
+            _("Process plan objectives trace to %(code)s: it cannot be removed from this version.")
+            % {"code": objective.code}
         )
     objective.delete()
-    _touch(version, actor)
-    version.save()
+    controlled.touch(version, actor=actor)
 
 
 @atomic_as_actor
@@ -297,24 +294,22 @@ def save_kpi(
     *, objective, actor, metric, unit, direction, target, owner, frequency, kpi=None, expected_revision=None
 ):
     """D1: a KPI has a metric, unit, direction, target, owner and frequency."""
-    version = _lock(objective.version)
-    _require_edit(actor, version.plan)
-    _require_draft(version, expected_revision)
+    version = _draft_for_edit(objective.version, actor, expected_revision)
     errors = {}
     if not (metric or "").strip():
-        errors["metric"] = ["A KPI needs a metric."]
+        errors["metric"] = [_("A KPI needs a metric.")]
     if not (unit or "").strip():
-        errors["unit"] = ["A KPI needs a unit."]
+        errors["unit"] = [_("A KPI needs a unit.")]
     if owner is None:
-        errors["owner"] = ["A KPI needs an owner."]
+        errors["owner"] = [_("A KPI needs an owner.")]
     if target is None:
-        errors["target"] = ["A KPI needs a numeric target."]
+        errors["target"] = [_("A KPI needs a numeric target.")]
     if errors:
-        raise RuleViolation("The KPI is incomplete.", errors=errors)
+        raise RuleViolation(_("The KPI is incomplete."), errors=errors)
     if kpi is None:
         kpi = Kpi(objective=objective)
     elif kpi.objective_id != objective.pk:
-        raise RuleViolation("That KPI belongs to another objective.")
+        raise RuleViolation(_("That KPI belongs to another objective."))
     kpi.metric, kpi.unit, kpi.direction, kpi.target, kpi.owner, kpi.frequency = (
         metric.strip(),
         unit.strip(),
@@ -324,35 +319,28 @@ def save_kpi(
         frequency,
     )
     kpi.save()
-    _touch(version, actor)
-    version.save()
+    controlled.touch(version, actor=actor)
     return kpi
 
 
 @atomic_as_actor
 def delete_kpi(*, kpi, actor):
-    version = _lock(kpi.objective.version)
-    _require_edit(actor, version.plan)
-    _require_draft(version)
+    version = _draft_for_edit(kpi.objective.version, actor)
     kpi.delete()
-    _touch(version, actor)
-    version.save()
+    controlled.touch(version, actor=actor)
 
 
 @atomic_as_actor
 def set_distribution(*, plan, actor, users, groups):
     """P6: who receives the plan when it is communicated."""
-    _require(
-        permissions.can_set_distribution(actor, plan),
-        "Only the plan's editors and its communication responsibility set the distribution list.",
-    )
+    _refuse(permissions.distribution_refusal(actor, plan))
     plan.distribution_users.set(users)
     plan.distribution_groups.set(groups)
     record_decision(
         subject=plan,
         action="set_distribution",
         actor=actor,
-        comment=f"{len(users)} people, {len(groups)} roles",
+        comment=_("%(people)s people, %(roles)s roles") % {"people": len(users), "roles": len(groups)},
     )
     return plan
 
@@ -360,161 +348,113 @@ def set_distribution(*, plan, actor, users, groups):
 # -- the workflow (P3) -----------------------------------------------------
 
 
-def submission_problems(version):
-    """What keeps a draft from being submitted; empty when it can be."""
-    problems = {}
-    present = {r.kind for r in version.responsibilities.all()}
-    missing = [label for kind, label in Responsibility.Kind.choices if kind not in present]
-    if missing:
-        problems["responsibilities"] = [
-            "Name who is responsible for: " + ", ".join(m.lower() for m in missing) + "."
-        ]
-    approvers = version.responsible(Responsibility.Kind.APPROVAL)
-    if any(u.pk in (version.author_id, version.last_editor_id) for u in approvers):
-        problems.setdefault("responsibilities", []).append(
-            "The approver is the author or last editor of this version: name another manager."
-        )
-    objectives = list(version.objectives.select_related("traces_to").prefetch_related("kpis"))
-    if not objectives:
-        problems["objectives"] = ["Add at least one objective with a measurable KPI."]
-    without_kpi = [o.code for o in objectives if not o.kpis.all()]
-    if without_kpi:
-        problems.setdefault("objectives", []).append(
-            f"Give each objective at least one KPI (missing for {', '.join(without_kpi)})."
-        )
-    if not version.plan.is_smp:
-        untraced = [o.code for o in objectives if o.traces_to_id is None]
-        if untraced:
-            problems.setdefault("objectives", []).append(
-                f"Every objective traces to an SMP objective (not yet: {', '.join(untraced)})."
-            )
-        wrong = [
-            o.code for o in objectives if o.traces_to_id and o.traces_to.version_id != version.conforms_to_id
-        ]
-        if wrong:
-            problems.setdefault("objectives", []).append(
-                f"Objectives {', '.join(wrong)} trace to another SMP version than the one this plan conforms to."
-            )
-    empty = [
-        title
-        for key, title, _ in version.plan.section_definitions
-        if not version.sections.get(key, "").strip()
-    ]
-    if empty:
-        problems["sections"] = ["Write the sections: " + ", ".join(empty) + "."]
-    return problems
-
-
 @atomic_as_actor
 def submit_plan(*, version, actor, comment=""):
     """draft -> in review. P2: all five responsibilities; P1: objectives trace."""
-    version = _lock(version)
-    _require_edit(actor, version.plan)
-    if version.status != Status.DRAFT:
-        raise Conflict(
-            f"Only a draft can be submitted; this version is {version.get_status_display().lower()}."
-        )
-    problems = submission_problems(version)
-    if problems:
-        raise RuleViolation(
-            "The plan cannot be submitted yet: "
-            + " ".join(message for messages in problems.values() for message in messages),
-            errors=problems,
-        )
-    version.status = Status.IN_REVIEW
-    version.submitted_at = timezone.now()
-    version.save(update_fields=["status", "submitted_at"])
-    record_decision(
-        subject=version,
-        action="submit",
+
+    def check(locked):
+        _refuse(permissions.edit_refusal(actor, locked.plan))
+        problems = submission_problems(locked)
+        if problems:
+            raise RuleViolation(
+                _("The plan cannot be submitted yet: ")
+                + " ".join(message for messages in problems.values() for message in messages),
+                errors=problems,
+            )
+
+    return transition(
+        version,
         actor=actor,
+        action="submit",
+        source=Status.DRAFT,
+        target=Status.IN_REVIEW,
+        stamp="submitted_at",
         comment=comment,
-        from_state=Status.DRAFT,
-        to_state=Status.IN_REVIEW,
+        related=("plan__process",),
+        check=check,
+        conflict=lambda v: (
+            _("Only a draft can be submitted; this version is %(status)s.")
+            % {"status": v.get_status_display().lower()}
+        ),
+        notices=lambda v: [
+            Notice(
+                recipients=v.responsible(Responsibility.Kind.APPROVAL),
+                subject=_("Approval requested: %(version)s") % {"version": v},
+                body=_("%(actor)s submitted %(version)s for your approval.") % {"actor": actor, "version": v}
+                + _comment_line(comment),
+                url=v.get_absolute_url(),
+            )
+        ],
     )
-    notify(
-        recipients=version.responsible(Responsibility.Kind.APPROVAL),
-        subject=f"Approval requested: {version}",
-        body=f"{actor} submitted {version} for your approval.{_comment_line(comment)}",
-        url=version.get_absolute_url(),
-    )
-    return version
+
+
+def _require_approved_smp(version):
+    """P3: a process plan cannot be approved while the SMP has no approved version."""
+    smp = current_smp()
+    if smp is None or smp.current_version is None:
+        raise RuleViolation(
+            _(
+                "The service management plan has no approved version yet: a process plan cannot be "
+                "approved before it."
+            )
+        )
+    if version.conforms_to is None or version.conforms_to.status not in (
+        *PlanVersion.IN_FORCE,
+        Status.SUPERSEDED,
+    ):
+        raise RuleViolation(
+            _(
+                "This plan was written against an SMP version that is not approved: revise it against "
+                "the approved service management plan."
+            )
+        )
+
+
+def _not_in_review(version):
+    return _("This version is %(status)s, not in review: it may have been decided already.") % {
+        "status": version.get_status_display().lower()
+    }
 
 
 @atomic_as_actor
 def approve_plan(*, version, actor, comment=""):
-    """in review -> approved. P3: the approver is a named manager, never the author
-    or last editor; a process plan needs an approved SMP. P4: supersedes the
-    previous version. P5: a new SMP version flags older process plans."""
-    version = _lock(version)
-    if version.status != Status.IN_REVIEW:
-        raise Conflict(
-            f"This version is {version.get_status_display().lower()}, not in review: "
-            "it may have been decided already."
-        )
-    refusal = permissions.approval_refusal(actor, version)
-    if refusal:
-        raise NotAllowed(refusal)
-    plan = version.plan
-    if not plan.is_smp:
-        smp = current_smp()
-        if smp is None or smp.current_version is None:
-            raise RuleViolation(
-                "The service management plan has no approved version yet: a process plan cannot be "
-                "approved before it."
+    """in review -> approved. P3: the approver is a named manager, never the
+    author or an editor; a process plan needs an approved SMP. P4: supersedes
+    the previous version. P5: a new SMP version flags older process plans."""
+
+    def check(locked):
+        _refuse(permissions.approval_refusal(actor, locked))
+        if not locked.plan.is_smp:
+            _require_approved_smp(locked)
+
+    version = controlled.approve(
+        version,
+        actor=actor,
+        source=Status.IN_REVIEW,
+        target=Status.APPROVED,
+        comment=comment,
+        check=check,
+        conflict=_not_in_review,
+        related=("plan__process",),
+        notices=lambda v: [
+            Notice(
+                recipients=[v.author, *v.responsible(Responsibility.Kind.COMMUNICATION)],
+                subject=_("Approved: %(version)s") % {"version": v},
+                body=_("%(actor)s approved %(version)s. It can now be communicated.")
+                % {"actor": actor, "version": v}
+                + _comment_line(comment),
+                url=v.get_absolute_url(),
             )
-        if version.conforms_to is None or version.conforms_to.status not in (
-            *PlanVersion.IN_FORCE,
-            Status.SUPERSEDED,
-        ):
-            raise RuleViolation(
-                "This plan was written against an SMP version that is not approved: revise it against "
-                "the approved service management plan."
-            )
-    now = timezone.now()
-    previous = list(
-        PlanVersion.objects.select_for_update()
-        .filter(plan=plan, status__in=PlanVersion.IN_FORCE)
-        .exclude(pk=version.pk)
+        ],
     )
-    for old in previous:
-        old_state = old.status
-        old.status = Status.SUPERSEDED
-        old.superseded_at = now
-        old.save(update_fields=["status", "superseded_at"])
-        record_decision(
-            subject=old,
-            action="supersede",
-            actor=actor,
-            from_state=old_state,
-            to_state=Status.SUPERSEDED,
-            comment=f"Superseded by version {version.number}.",
-        )
-    version.status = Status.APPROVED
-    version.approved_at = now
-    version.approved_by = actor
-    version.content_hash = version.compute_hash()
-    version.save(update_fields=["status", "approved_at", "approved_by", "content_hash"])
+    plan = version.plan
+    previous = _supersede_versions_in_force(version, actor)
     if not plan.is_smp:
         plan.conforms_to = version.conforms_to
         plan.conformance_review_due = version.conforms_to.status == Status.SUPERSEDED
         plan.save(update_fields=["conforms_to", "conformance_review_due"])
-    record_decision(
-        subject=version,
-        action="approve",
-        actor=actor,
-        comment=comment,
-        from_state=Status.IN_REVIEW,
-        to_state=Status.APPROVED,
-    )
-    notify(
-        recipients=[version.author, *version.responsible(Responsibility.Kind.COMMUNICATION)],
-        subject=f"Approved: {version}",
-        body=f"{actor} approved {version}. It can now be communicated.{_comment_line(comment)}",
-        url=version.get_absolute_url(),
-    )
     if previous:
-        from .implementation import carry_over_kpi_assignments
+        from .do.services import carry_over_kpi_assignments
 
         carry_over_kpi_assignments(old_version=previous[-1], new_version=version)
     if plan.is_smp:
@@ -523,70 +463,95 @@ def approve_plan(*, version, actor, comment=""):
     return version
 
 
+def _supersede_versions_in_force(version, actor):
+    """P4: approving a version supersedes the one in force; it is kept as it was."""
+    superseded = []
+    for old in PlanVersion.objects.filter(plan=version.plan, status__in=PlanVersion.IN_FORCE).exclude(
+        pk=version.pk
+    ):
+        superseded.append(
+            transition(
+                old,
+                actor=actor,
+                action="supersede",
+                source=PlanVersion.IN_FORCE,
+                target=Status.SUPERSEDED,
+                stamp="superseded_at",
+                comment=_("Superseded by version %(number)s.") % {"number": version.number},
+            )
+        )
+    return superseded
+
+
 def flag_conformance_reviews(*, smp_version, actor):
     """P5: every process plan conforming to an older SMP version is flagged and its owner told."""
     stale = (
         Plan.objects.select_for_update(of=("self",))
-        .filter(kind=Plan.Kind.PROCESS, conforms_to__isnull=False)
+        .filter(kind=Plan.Kind.PROCESS, conforms_to__isnull=False, conformance_review_due=False)
         .exclude(conforms_to=smp_version)
         .select_related("process__owner", "conforms_to")
         .prefetch_related("process__deputies")
     )
     flagged = []
     for plan in stale:
-        if plan.conformance_review_due:
-            continue
-        plan.conformance_review_due = True
-        plan.save(update_fields=["conformance_review_due"])
-        record_decision(
-            subject=plan,
-            action="flag_conformance_review",
-            actor=actor,
-            comment=f"SMP version {smp_version.number} approved; plan conforms to version "
-            f"{plan.conforms_to.number}.",
+        flagged.append(
+            transition(
+                plan,
+                actor=actor,
+                action="flag_conformance_review",
+                field=None,
+                locked=True,
+                changes={"conformance_review_due": True},
+                comment=_("SMP version %(new)s approved; plan conforms to version %(old)s.")
+                % {"new": smp_version.number, "old": plan.conforms_to.number},
+                notices=[
+                    Notice(
+                        recipients=[plan.process.owner, *plan.process.deputies.all()],
+                        subject=_("Conformance review due: %(plan)s") % {"plan": plan},
+                        body=_(
+                            "Version %(number)s of the service management plan was approved. Check that "
+                            "%(plan)s still conforms to it: confirm conformance or revise the plan."
+                        )
+                        % {"number": smp_version.number, "plan": plan},
+                        url=plan.get_absolute_url(),
+                    )
+                ],
+            )
         )
-        notify(
-            recipients=[plan.process.owner, *plan.process.deputies.all()],
-            subject=f"Conformance review due: {plan}",
-            body=(
-                f"Version {smp_version.number} of the service management plan was approved. "
-                f"Check that {plan} still conforms to it: confirm conformance or revise the plan."
-            ),
-            url=plan.get_absolute_url(),
-        )
-        flagged.append(plan)
     return flagged
 
 
 @atomic_as_actor
 def request_changes(*, version, actor, comment):
-    """in review -> draft, with the approver's comment."""
-    version = _lock(version)
-    if version.status != Status.IN_REVIEW:
-        raise Conflict(f"This version is {version.get_status_display().lower()}, not in review.")
-    refusal = permissions.approval_refusal(actor, version)
-    if refusal:
-        raise NotAllowed(refusal)
-    if not (comment or "").strip():
-        raise RuleViolation("Say what has to change: a comment is required.", field="comment")
-    version.status = Status.DRAFT
-    version.submitted_at = None
-    version.save(update_fields=["status", "submitted_at"])
-    record_decision(
-        subject=version,
-        action="request_changes",
+    """in review -> draft, with the approver's comment (P3)."""
+
+    def check(locked):
+        _refuse(permissions.approval_refusal(actor, locked))
+        if not (comment or "").strip():
+            raise RuleViolation(_("Say what has to change: a comment is required."), field="comment")
+
+    return transition(
+        version,
         actor=actor,
+        action="request_changes",
+        source=Status.IN_REVIEW,
+        target=Status.DRAFT,
         comment=comment,
-        from_state=Status.IN_REVIEW,
-        to_state=Status.DRAFT,
+        check=check,
+        changes={"submitted_at": None},
+        conflict=lambda v: (
+            _("This version is %(status)s, not in review.") % {"status": v.get_status_display().lower()}
+        ),
+        notices=lambda v: [
+            Notice(
+                recipients=[v.author, v.last_editor],
+                subject=_("Changes requested: %(version)s") % {"version": v},
+                body=_("%(actor)s requested changes to %(version)s:\n\n%(comment)s")
+                % {"actor": actor, "version": v, "comment": comment},
+                url=v.get_absolute_url(),
+            )
+        ],
     )
-    notify(
-        recipients=[version.author, version.last_editor],
-        subject=f"Changes requested: {version}",
-        body=f"{actor} requested changes to {version}:\n\n{comment}",
-        url=version.get_absolute_url(),
-    )
-    return version
 
 
 def distribution_recipients(plan):
@@ -600,44 +565,47 @@ def distribution_recipients(plan):
 def communicate_plan(*, version, actor, comment=""):
     """approved -> communicated. P6: sends it to the distribution list; each
     recipient is asked to acknowledge."""
-    version = _lock(version)
-    if version.status != Status.APPROVED:
-        raise Conflict(
-            f"Only an approved version is communicated; this one is {version.get_status_display().lower()}."
-        )
-    _require(
-        permissions.can_communicate(actor, version),
-        "Only the plan's communication responsibility communicates it.",
+    recipients = []
+
+    def check(locked):
+        _refuse(permissions.communicate_refusal(actor, locked))
+        recipients.extend(distribution_recipients(locked.plan))
+        if not recipients:
+            raise RuleViolation(
+                _("The distribution list is empty: add the people or roles who must read this plan."),
+                field="distribution",
+            )
+
+    version = transition(
+        version,
+        actor=actor,
+        action="communicate",
+        source=Status.APPROVED,
+        target=Status.COMMUNICATED,
+        stamp="communicated_at",
+        comment=comment,
+        check=check,
+        related=("plan__process",),
+        conflict=lambda v: (
+            _("Only an approved version is communicated; this one is %(status)s.")
+            % {"status": v.get_status_display().lower()}
+        ),
+        notices=lambda v: [
+            Notice(
+                recipients=recipients,
+                subject=_("Please read and acknowledge: %(version)s") % {"version": v},
+                body=_("%(actor)s communicated %(version)s. Read it and confirm that you have read it.")
+                % {"actor": actor, "version": v}
+                + _comment_line(comment),
+                url=v.get_absolute_url(),
+            )
+        ],
     )
-    recipients = distribution_recipients(version.plan)
-    if not recipients:
-        raise RuleViolation(
-            "The distribution list is empty: add the people or roles who must read this plan.",
-            field="distribution",
-        )
-    now = timezone.now()
     bulk_create_with_history(
-        [Acknowledgement(version=version, user=user, sent_at=now) for user in recipients],
+        [Acknowledgement(version=version, user=user, sent_at=version.communicated_at) for user in recipients],
         Acknowledgement,
         ignore_conflicts=True,
         default_user=actor,
-    )
-    version.status = Status.COMMUNICATED
-    version.communicated_at = now
-    version.save(update_fields=["status", "communicated_at"])
-    record_decision(
-        subject=version,
-        action="communicate",
-        actor=actor,
-        comment=comment,
-        from_state=Status.APPROVED,
-        to_state=Status.COMMUNICATED,
-    )
-    notify(
-        recipients=recipients,
-        subject=f"Please read and acknowledge: {version}",
-        body=f"{actor} communicated {version}. Read it and confirm that you have read it.{_comment_line(comment)}",
-        url=version.get_absolute_url(),
     )
     return version
 
@@ -645,32 +613,21 @@ def communicate_plan(*, version, actor, comment=""):
 @atomic_as_actor
 def acknowledge_plan(*, version, actor):
     """P6: a recipient confirms having read the plan, once."""
-    try:
-        ack = Acknowledgement.objects.select_for_update().get(version=version, user=actor)
-    except Acknowledgement.DoesNotExist:
-        raise NotAllowed("You are not on the distribution list of this version.") from None
-    if ack.acknowledged_at is not None:
-        raise Conflict(
-            f"You already acknowledged this version on {timezone.localtime(ack.acknowledged_at):%d %b %Y at %H:%M}."
-        )
-    ack.acknowledged_at = timezone.now()
-    ack.save(update_fields=["acknowledged_at"])
-    record_decision(subject=version, action="acknowledge", actor=actor)
-    return ack
+    acknowledgement = Acknowledgement.objects.filter(version=version, user=actor).first()
+    if acknowledgement is None:
+        raise NotAllowed(_("You are not on the distribution list of this version."))
+    return controlled.acknowledge(acknowledgement, actor=actor, subject=version)
 
 
 @atomic_as_actor
 def revise_plan(*, plan, actor, comment=""):
     """P4: a new draft revision (n+1) copied from the version in force; the
     approved version stays as it is."""
-    plan = Plan.objects.select_for_update().get(pk=plan.pk)
-    _require_edit(actor, plan)
+    plan = lock(plan)
     latest = plan.versions.order_by("-number").first()
-    if latest.status in (Status.DRAFT, Status.IN_REVIEW):
-        raise Conflict(
-            f"Version {latest.number} is still {latest.get_status_display().lower()}: "
-            "work on it instead of starting another revision."
-        )
+    refusal = permissions.revise_refusal(actor, plan, latest)
+    if refusal:
+        raise (NotAllowed if permissions.edit_refusal(actor, plan) else Conflict)(refusal)
     source = plan.current_version or latest
     number = (plan.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     conforms_to = source.conforms_to
@@ -679,11 +636,13 @@ def revise_plan(*, plan, actor, comment=""):
     draft = PlanVersion.objects.create(
         plan=plan,
         number=number,
+        title=source.title or plan.title,
         sections=dict(source.sections),
         author=actor,
         last_editor=actor,
         conforms_to=conforms_to,
     )
+    draft.editors.add(actor)
     bulk_create_with_history(
         [
             Responsibility(version=draft, kind=r.kind, user_id=r.user_id)
@@ -722,48 +681,47 @@ def revise_plan(*, plan, actor, comment=""):
             Kpi,
             default_user=actor,
         )
-    record_decision(
-        subject=draft,
-        action="revise",
-        actor=actor,
-        comment=comment,
-        from_state=source.status,
-        to_state=Status.DRAFT,
+    return record_creation(
+        draft, actor=actor, action="revise", comment=comment, from_state=source.status, to_state=Status.DRAFT
     )
-    return draft
 
 
 @atomic_as_actor
 def confirm_conformance(*, plan, actor, comment=""):
     """P5: the owner confirms that the plan conforms to the SMP version in force."""
-    plan = Plan.objects.select_for_update().get(pk=plan.pk)
-    _require_edit(actor, plan)
-    if not plan.conformance_review_due:
-        raise Conflict("No conformance review is due for this plan.")
     smp_version = current_smp().current_version
-    version = plan.current_version
-    if version is None:
-        raise RuleViolation("The plan has no approved version to confirm: submit it for approval instead.")
-    codes = set(smp_version.objectives.values_list("code", flat=True))
-    lost = sorted(
-        {o.traces_to.code for o in version.objectives.select_related("traces_to") if o.traces_to_id} - codes
-    )
-    if lost:
-        raise RuleViolation(
-            f"Objectives of this plan trace to SMP objective(s) {', '.join(lost)}, which version "
-            f"{smp_version.number} no longer has: revise the plan instead."
+
+    def check(locked):
+        refusal = permissions.confirm_conformance_refusal(actor, locked)
+        if refusal:
+            raise (
+                NotAllowed
+                if permissions.edit_refusal(actor, locked)
+                else Conflict
+                if not locked.conformance_review_due
+                else RuleViolation
+            )(refusal)
+        version = locked.current_version
+        codes = set(smp_version.objectives.values_list("code", flat=True))
+        lost = sorted(
+            {o.traces_to.code for o in version.objectives.select_related("traces_to") if o.traces_to_id}
+            - codes
         )
-    plan.conforms_to = smp_version
-    plan.conformance_review_due = False
-    plan.save(update_fields=["conforms_to", "conformance_review_due"])
-    record_decision(
-        subject=plan,
-        action="confirm_conformance",
+        if lost:
+            raise RuleViolation(
+                _(
+                    "Objectives of this plan trace to SMP objective(s) %(codes)s, which version %(number)s "
+                    "no longer has: revise the plan instead."
+                )
+                % {"codes": ", ".join(lost), "number": smp_version.number}
+            )
+
+    return transition(
+        plan,
         actor=actor,
-        comment=comment or f"Conforms to SMP version {smp_version.number}.",
+        action="confirm_conformance",
+        field=None,
+        check=check,
+        changes={"conforms_to": smp_version, "conformance_review_due": False},
+        comment=comment or _("Conforms to SMP version %(number)s.") % {"number": smp_version.number},
     )
-    return plan
-
-
-def _comment_line(comment):
-    return f"\n\nComment: {comment}" if comment else ""

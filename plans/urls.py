@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import implementation_views, views
+from . import views
 
 app_name = "plans"
 
@@ -33,39 +33,4 @@ urlpatterns = [
     path("<int:pk>/v<int:number>/kpis/<int:kpi_id>/", views.kpi_edit, name="kpi_edit"),
     path("<int:pk>/v<int:number>/kpis/<int:kpi_id>/delete/", views.kpi_delete, name="kpi_delete"),
     path("<int:pk>/v<int:number>/<slug:transition>/", views.version_transition, name="transition"),
-    # Do: implementation of communicated plans
-    path("implementation/", implementation_views.overview, name="implementation_overview"),
-    path("<int:pk>/implementation/", implementation_views.implementation_detail, name="implementation"),
-    path("<int:pk>/implementation/start/", implementation_views.start, name="implementation_start"),
-    path(
-        "<int:pk>/implementation/milestones/new/",
-        implementation_views.milestone_edit,
-        name="milestone_create",
-    ),
-    path(
-        "<int:pk>/implementation/milestones/<int:milestone_id>/",
-        implementation_views.milestone_edit,
-        name="milestone_edit",
-    ),
-    path(
-        "<int:pk>/implementation/milestones/<int:milestone_id>/done/",
-        implementation_views.milestone_done,
-        name="milestone_done",
-    ),
-    path(
-        "<int:pk>/implementation/milestones/<int:milestone_id>/delete/",
-        implementation_views.milestone_delete,
-        name="milestone_delete",
-    ),
-    path(
-        "<int:pk>/implementation/kpis/<int:kpi_id>/operator/",
-        implementation_views.kpi_operator,
-        name="kpi_operator",
-    ),
-    path("<int:pk>/implementation/handover/", implementation_views.handover_propose, name="handover_propose"),
-    path(
-        "<int:pk>/implementation/handover/<int:handover_id>/<slug:decision>/",
-        implementation_views.handover_decide,
-        name="handover_decide",
-    ),
 ]

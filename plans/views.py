@@ -119,7 +119,7 @@ def _add_rule_errors(form, refusal):
 
 
 def _may_view_history(user):
-    return user.has_perm("plans.view_history") or permissions.reads_all_plans(user)
+    return user.has_perm("plans.view_history") or permissions.reads_everything(user)
 
 
 # -- the plan list and the approval queue ---------------------------------------
@@ -144,7 +144,7 @@ def plan_list(request):
             "page": page,
             "query": query.urlencode(),
             "filtered": any(request.GET.get(name) for name in plan_filter.filters),
-            "shows_drafts": permissions.reads_all_plans(request.user),
+            "shows_drafts": permissions.reads_everything(request.user),
             "can_create": _processes_without_plan(request.user).exists(),
             "awaiting_approval": PlanVersion.objects.awaiting_approval_by(request.user).count()
             if request.user.has_perm("plans.approve_plan")
@@ -302,7 +302,7 @@ def _plan_context(request, plan, versions=None):
         "acknowledgements": acknowledgements,
         "acknowledged": [a for a in acknowledgements if a.acknowledged_at],
         "not_acknowledged": [a for a in acknowledgements if not a.acknowledged_at],
-        "sees_acknowledgements": permissions.reads_all_plans(user),
+        "sees_acknowledgements": permissions.reads_everything(user),
         "smp_in_force": services.current_smp().current_version if not plan.is_smp else None,
         "overdue_milestones": 0 if plan.is_smp else plan.milestones.overdue().count(),
     }

@@ -1,8 +1,9 @@
 import pytest
 from django.core import mail
 
+from pdca.mail import send_emails
 from pdca.models import Notification
-from pdca.notifications import notify, send_emails
+from pdca.notifications import notify
 
 
 @pytest.mark.django_db

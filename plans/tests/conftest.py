@@ -2,7 +2,8 @@ import pytest
 
 from accounts import roles
 from accounts.tests.factories import UserFactory
-from plans import implementation, services
+from plans import services
+from plans.do import services as implementation
 from plans.models import Plan
 from plans.tests import factories
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from plans import implementation, services
+from plans import services
+from plans.do import services as implementation
 from plans.models import Handover, Milestone, Plan
 from plans.tests import factories
 

@@ -7,14 +7,16 @@ from django.utils import timezone
 
 from pdca.exceptions import Conflict, NotAllowed, RuleViolation
 from pdca.models import Decision
-from plans import implementation, permissions, services
+from plans import permissions, services
+from plans.do import selectors
+from plans.do import services as implementation
 from plans.models import Handover, Kpi, Plan
 
 InOperation = Plan.ImplementationStatus.IN_OPERATION
 
 
 def _assign_all_kpis(plan, actor, operator):
-    for kpi in implementation.current_kpis(plan):
+    for kpi in selectors.current_kpis(plan):
         implementation.assign_kpi_operator(kpi=kpi, actor=actor, operator=operator)
 
 
@@ -62,7 +64,7 @@ def test_milestones_are_planned_done_and_overdue_ones_are_found(implementing_pla
     implementation.complete_milestone(milestone=late, actor=owner, evidence="Training records in HR system")
     late.refresh_from_db()
     assert late.done_on == today and not late.is_overdue
-    assert implementation.progress(implementing_plan) == {"done": 1, "total": 2, "percent": 50}
+    assert selectors.progress(implementing_plan) == {"done": 1, "total": 2, "percent": 50}
     with pytest.raises(Conflict):
         implementation.complete_milestone(milestone=late, actor=owner)
 
@@ -129,7 +131,7 @@ def test_accepted_handover_makes_receivers_responsible_and_the_plan_in_operation
         implementation.save_milestone(
             plan=plan, actor=owner, title="X", owner=owner, due_on=timezone.localdate()
         )
-    timeline = implementation.responsibility_timeline(plan)
+    timeline = selectors.responsibility_timeline(plan)
     assert [entry["holders"] for entry in timeline] == [[owner], list(handover.receivers.all())]
     assert Decision.objects.for_object(handover).filter(action="accept_handover", actor=operators[1]).exists()
     with pytest.raises(Conflict):

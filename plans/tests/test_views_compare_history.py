@@ -140,7 +140,8 @@ def test_history_is_refused_to_staff_with_a_message(approved_plan, owner, staff)
 def test_history_shows_implementation_changes_in_words(client_for, auditor, owner, approved_plan, staff):
     from django.utils import timezone
 
-    from plans import implementation, services
+    from plans import services
+    from plans.do import services as implementation
 
     approved_plan.distribution_users.add(staff)
     services.communicate_plan(version=approved_plan.current_version, actor=owner)

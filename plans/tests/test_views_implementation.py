@@ -5,7 +5,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from plans import implementation, services
+from plans import services
+from plans.do import selectors
+from plans.do import services as implementation
 from plans.models import Handover, Milestone, Plan
 from plans.tests import factories
 
@@ -70,7 +72,7 @@ def test_overdue_milestones_are_marked(client_for, owner, implementing_plan):
 @pytest.mark.django_db
 def test_handover_journey_in_the_browser(client, owner, operators, implementing_plan):
     client.force_login(owner)
-    for kpi in implementation.current_kpis(implementing_plan):
+    for kpi in selectors.current_kpis(implementing_plan):
         assert (
             client.post(
                 _url(implementing_plan, f"kpis/{kpi.pk}/operator/"), {"operator": operators[0].pk}

@@ -163,8 +163,8 @@ def test_plan_list_flags_conformance_review_due(approved_plan, client_for, owner
 def test_the_plan_nav_entry_is_current_on_plan_pages(client_for, owner):
     html = client_for(owner).get(reverse("plans:list")).content.decode()
     assert f'<a href="{reverse("plans:list")}" aria-current="page">' in html
-    html = client_for(owner).get(reverse("plans:implementation_overview")).content.decode()
-    assert f'<a href="{reverse("plans:implementation_overview")}" aria-current="page">' in html
+    html = client_for(owner).get(reverse("do:overview")).content.decode()
+    assert f'<a href="{reverse("do:overview")}" aria-current="page">' in html
 
 
 @pytest.mark.django_db

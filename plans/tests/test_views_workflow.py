@@ -98,9 +98,10 @@ def test_self_approval_is_refused(manager, manager2):
 def test_an_author_named_as_approver_still_cannot_approve(manager, manager2):
     smp = factories.draft_smp(manager, manager2)
     version = smp.latest_version
-    services.submit_plan(version=version, actor=manager)
-    # Should the author be named approver after all (here: behind the services' back) ...
+    # Should the author be named approver after all (here: behind the services'
+    # back, while the version is a draft and may still change) ...
     Responsibility.objects.filter(version=version, kind=Responsibility.Kind.APPROVAL).update(user=manager)
+    PlanVersion.objects.filter(pk=version.pk).update(status=Status.IN_REVIEW)
     response = transition(browser_for(manager), smp, 1, "approve")
     assert response.status_code == 403
     assert "the approver is never the plan&#x27;s author" in response.content.decode()

@@ -1,6 +1,6 @@
 """Do: the implementation overview and the implementation page of each plan.
 
-Views only shape requests: every change goes through plans.implementation,
+Views only shape requests: every change goes through plans.do.services,
 whose RuleViolation becomes a message or a form error here."""
 
 from django.contrib import messages
@@ -15,16 +15,18 @@ from django.views.decorators.http import require_POST
 
 from pdca.decisions import timeline
 from pdca.exceptions import RuleViolation
+from plans import permissions
+from plans.models import Handover, Kpi, Milestone, Plan, PlanVersion
 
-from . import implementation, permissions
-from .implementation_forms import (
+from . import selectors
+from . import services as implementation
+from .forms import (
     HandoverDecisionForm,
     HandoverForm,
     KpiOperatorForm,
     MilestoneDoneForm,
     MilestoneForm,
 )
-from .models import Handover, Kpi, Milestone, Plan, PlanVersion
 
 User = get_user_model()
 
@@ -48,14 +50,14 @@ def _report(request, exc, form=None):
 
 
 def _back(plan, anchor=""):
-    return redirect(f"{plan.get_absolute_url()}implementation/{anchor}")
+    return redirect(reverse("do:plan", args=[plan.pk]) + anchor)
 
 
 # -- overview --------------------------------------------------------------
 
 
 def overview(request):
-    plans = implementation.overview_queryset(request.user)
+    plans = selectors.overview_queryset(request.user)
     status = request.GET.get("status", "")
     owner = request.GET.get("owner", "")
     if status in Plan.ImplementationStatus.values:
@@ -113,7 +115,7 @@ def _page_context(request, plan, **forms):
         plan.handovers.select_related("handed_over_by", "decided_by").prefetch_related("receivers")
     )
     pending = next((h for h in handovers if h.status == Handover.Status.PROPOSED), None)
-    kpis = list(implementation.current_kpis(plan))
+    kpis = list(selectors.current_kpis(plan))
     is_receiver = pending is not None and any(r.pk == user.pk for r in pending.receivers.all())
     context = {
         "plan": plan,
@@ -122,13 +124,13 @@ def _page_context(request, plan, **forms):
         "holders": holders,
         "may_manage": may_manage,
         "milestones": plan.milestones.select_related("owner"),
-        "progress": implementation.progress(plan),
+        "progress": selectors.progress(plan),
         "kpis": kpis,
         "kpis_missing_operator": [k for k in kpis if not hasattr(k, "assignment")],
         "handovers": handovers,
         "pending_handover": pending,
         "is_receiver": is_receiver,
-        "responsibility_timeline": implementation.responsibility_timeline(plan),
+        "responsibility_timeline": selectors.responsibility_timeline(plan),
         "decisions": timeline(plan, *handovers),
         "today": timezone.localdate(),
         "operator_form": KpiOperatorForm(),
@@ -309,51 +311,3 @@ def handover_decide(request, pk, handover_id, decision):
             )
         _report(request, exc)
     return _back(plan, "#handover")
-
-
-# -- dashboard -----------------------------------------------------------------
-
-
-def contribute_dashboard(user, context):
-    """Do panels: handovers waiting for this user's decision, and overdue
-    milestones (the user's own; all of them for those who read every plan)."""
-    handovers = list(Handover.objects.pending_for(user)[:10])
-    if handovers:
-        context["panels"].insert(
-            0,
-            {
-                "title": "Handovers awaiting your decision",
-                "count": len(handovers),
-                "items": [
-                    {
-                        "label": f"{h.plan.process or h.plan} from {h.handed_over_by}",
-                        "url": h.get_absolute_url(),
-                        "meta": f"since {h.proposed_at:%d %b %Y}",
-                    }
-                    for h in handovers
-                ],
-                "empty": "Nothing to take over.",
-            },
-        )
-    overdue = Milestone.objects.overdue().select_related("plan__process", "owner").order_by("due_on")
-    if not permissions.reads_all_plans(user):
-        overdue = overdue.filter(owner=user)
-    overdue = list(overdue[:10])
-    if overdue:
-        context["panels"].append(
-            {
-                "title": "Overdue milestones",
-                "count": len(overdue),
-                "items": [
-                    {
-                        "label": f"{m.title} ({m.plan.process})",
-                        "url": f"{m.plan.get_absolute_url()}implementation/#milestones",
-                        "meta": f"due {m.due_on:%d %b %Y}, {m.owner}",
-                        "badge": "overdue",
-                    }
-                    for m in overdue
-                ],
-                "empty": "No milestone is overdue.",
-                "more_url": reverse("plans:implementation_overview"),
-            }
-        )

@@ -1,7 +1,7 @@
 """Do in the REST API: implementations, milestones and handovers.
 
 Same rules as the browser: reads are limited to visible plans, every change
-goes through plans.implementation, whose RuleViolation the project's
+goes through plans.do.services, whose RuleViolation the project's
 exception handler turns into JSON."""
 
 from django.contrib.auth import get_user_model
@@ -11,9 +11,12 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import implementation, permissions
-from .api import PersonSerializer
-from .models import Handover, Kpi, Milestone, Plan
+from plans import permissions
+from plans.api import PersonSerializer
+from plans.models import Handover, Kpi, Milestone, Plan
+
+from . import selectors
+from . import services as implementation
 
 User = get_user_model()
 
@@ -73,7 +76,7 @@ class ImplementationSerializer(serializers.ModelSerializer):
         # Only on a single implementation: the list stays at a fixed number of queries.
         if self.context.get("view") is not None and self.context["view"].action == "list":
             return None
-        return KpiOperatorSerializer(implementation.current_kpis(plan), many=True).data
+        return KpiOperatorSerializer(selectors.current_kpis(plan), many=True).data
 
 
 class ImplementationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -88,7 +91,7 @@ class ImplementationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Plan.objects.none()
-        return implementation.overview_queryset(self.request.user)
+        return selectors.overview_queryset(self.request.user)
 
     @extend_schema(
         request=inline_serializer(

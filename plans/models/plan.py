@@ -1,12 +1,10 @@
-"""Plan and Do: the service management plan, process plans and their versions.
+"""Plan: the service management plan, process plans and their versions.
 
-A `Plan` is a controlled document (the SMP, or the plan of one process); its
-content lives in `PlanVersion`s. Only a draft version can change; approval
-freezes it (P4) and stores a SHA-256 of its content.
+A `Plan` is the SMP or the plan of one process; its content lives in
+`PlanVersion`s, which are controlled documents (`pdca.controlled`): only a
+draft changes, approval freezes it (P4) and stores its canonical content with
+a SHA-256. Objectives, KPIs and responsibilities are parts of their version.
 """
-
-import hashlib
-import json
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -14,11 +12,20 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from pdca.exceptions import RuleViolation
+from accounts.roles import reads_everything
+from pdca.controlled import (
+    AcknowledgementBase,
+    ControlledContent,
+    ControlledDocument,
+    ControlledDocumentQuerySet,
+    ImmutableRecord,
+    person,
+)
 
-from . import sections as plan_sections
+from .. import sections as plan_sections
 
 
 class Process(models.Model):
@@ -44,9 +51,7 @@ class Process(models.Model):
 class PlanQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Lists never show what a user may not see (see plans.permissions)."""
-        from .permissions import reads_all_plans
-
-        if reads_all_plans(user):
+        if reads_everything(user):
             return self
         return self.filter(
             Q(versions__communicated_at__isnull=False)
@@ -187,11 +192,9 @@ class Plan(models.Model):
         return self.process.owner if self.process_id else None
 
 
-class PlanVersionQuerySet(models.QuerySet):
+class PlanVersionQuerySet(ControlledDocumentQuerySet):
     def visible_to(self, user):
-        from .permissions import reads_all_plans
-
-        if reads_all_plans(user):
+        if reads_everything(user):
             return self
         return self.filter(
             Q(communicated_at__isnull=False)
@@ -208,24 +211,46 @@ class PlanVersionQuerySet(models.QuerySet):
         ).select_related("plan__process", "author")
 
 
-class PlanVersion(models.Model):
+class PlanVersion(ControlledDocument):
     """One revision of a plan. Draft -> in review -> approved -> communicated (P3);
-    approving a newer version supersedes this one (P4)."""
+    approving a newer version supersedes this one (P4). A controlled document:
+    see `pdca.controlled` for what that guarantees."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        IN_REVIEW = "in_review", "In review"
-        APPROVED = "approved", "Approved"
-        COMMUNICATED = "communicated", "Communicated"
-        SUPERSEDED = "superseded", "Superseded"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        APPROVED = "approved", _("Approved")
+        COMMUNICATED = "communicated", _("Communicated")
+        SUPERSEDED = "superseded", _("Superseded")
 
     IN_FORCE = (Status.APPROVED, Status.COMMUNICATED)
-    FROZEN = (Status.IN_REVIEW, Status.APPROVED, Status.COMMUNICATED, Status.SUPERSEDED)
-    CONTENT_FIELDS = ("sections", "conforms_to_id")
+    EDITABLE_STATES = (Status.DRAFT,)
+    APPROVED_STATES = (Status.APPROVED, Status.COMMUNICATED, Status.SUPERSEDED)
+    FROZEN_TRANSITIONS = frozenset(
+        {
+            (Status.IN_REVIEW, Status.DRAFT),
+            (Status.IN_REVIEW, Status.APPROVED),
+            (Status.APPROVED, Status.COMMUNICATED),
+            (Status.APPROVED, Status.SUPERSEDED),
+            (Status.COMMUNICATED, Status.SUPERSEDED),
+        }
+    )
+    AFTER_APPROVAL_FIELDS = ("communicated_at", "superseded_at")
+    CONTENT_FIELDS = ("title", "sections", "conforms_to")
+    STALE_MESSAGE = _(
+        "%(editor)s saved this plan at %(time)s after you opened it. Your text is kept below: "
+        "compare it with the current version and save again."
+    )
+    AUTHOR_REFUSAL = _("You wrote this version: the approver is never the plan's author.")
+    LAST_EDITOR_REFUSAL = _("You edited this version last: the approver is never the plan's last editor.")
+    EDITOR_REFUSAL = _("You edited this version: the approver is never one of the plan's editors.")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # The plan's title as this version has it: renaming the plan in a later
+    # draft leaves the approved versions as they were.
+    title = models.CharField(max_length=200, blank=True)
     sections = models.JSONField(default=dict, blank=True)
     conforms_to = models.ForeignKey(
         "self",
@@ -235,55 +260,35 @@ class PlanVersion(models.Model):
         related_name="conforming_versions",
         help_text="The SMP version this process plan was written against (P1).",
     )
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    last_editor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    edited_at = models.DateTimeField(default=timezone.now)
-    # Optimistic lock: every change of content increments it, and a save that
-    # started from an older revision is refused (nothing typed is lost).
-    revision = models.PositiveIntegerField(default=1)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     communicated_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
-    content_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the approved content.")
 
     objects = PlanVersionQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["approved_content"])
 
     class Meta:
         ordering = ["plan", "-number"]
         constraints = [models.UniqueConstraint(fields=["plan", "number"], name="one_number_per_version")]
 
     def __str__(self):
-        return f"{self.plan} v{self.number}"
-
-    def save(self, *args, **kwargs):
-        if self.pk and not kwargs.get("force_insert"):
-            stored = PlanVersion.objects.filter(pk=self.pk).values("status", *self.CONTENT_FIELDS).first()
-            if stored and stored["status"] in self.FROZEN:
-                changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
-                if changed:
-                    raise ImmutableVersion(self)
-        super().save(*args, **kwargs)
+        return f"{self.title or self.plan} v{self.number}"
 
     def get_absolute_url(self):
         return reverse("plans:version", args=[self.plan_id, self.number])
 
-    def delete(self, *args, **kwargs):
-        if self.status != self.Status.DRAFT:
-            raise ImmutableVersion(self)
-        return super().delete(*args, **kwargs)
-
-    @property
-    def is_editable(self):
-        return self.status == self.Status.DRAFT
-
-    @property
-    def is_frozen(self):
-        return self.status in self.FROZEN
+    def immutable_message(self):
+        """P4: only a draft changes; approved versions never do."""
+        if self.status == self.Status.IN_REVIEW:
+            advice = _("It is in review: the approver can request changes, which returns it to draft.")
+        else:
+            advice = _("Approved versions never change: use “Revise” to start a new draft revision.")
+        return _("Version %(number)s of “%(plan)s” is %(status)s and cannot be changed. %(advice)s") % {
+            "number": self.number,
+            "plan": self.title or self.plan,
+            "status": self.get_status_display().lower(),
+            "advice": advice,
+        }
 
     def section_text(self, key):
         return self.sections.get(key, "")
@@ -295,10 +300,14 @@ class PlanVersion(models.Model):
         return [r.user for r in responsibilities if r.kind == kind]
 
     def canonical_content(self):
-        """Everything that the approval covers, in a stable form for hashing."""
+        """Everything the approval covers (P4), in a stable form for hashing:
+        the title, sections, objectives with their KPIs, the five
+        responsibilities, and the SMP version it conforms to. People appear
+        with their id and their name as it is now (`pdca.controlled.person`)."""
+        plan = self.plan
         objectives = []
         with_kpis = self.objectives.select_related("traces_to").prefetch_related(
-            Prefetch("kpis", queryset=Kpi.objects.select_related("owner"))
+            Prefetch("kpis", queryset=Kpi.objects.select_related("owner").order_by("pk"))
         )
         for objective in with_kpis:
             objectives.append(
@@ -313,71 +322,41 @@ class PlanVersion(models.Model):
                             "unit": k.unit,
                             "direction": k.direction,
                             "target": str(k.target),
-                            "owner": k.owner.username,
+                            "owner": person(k.owner),
                             "frequency": k.frequency,
                         }
                         for k in objective.kpis.all()
                     ],
                 }
             )
+        responsibilities = self.responsibilities.select_related("user")
         return {
-            "plan": {"kind": self.plan.kind, "title": self.plan.title, "process": self.plan.process_id},
+            "plan": {
+                "id": plan.pk,
+                "kind": plan.kind,
+                "process": {"id": plan.process_id, "name": str(plan.process)} if plan.process_id else None,
+            },
+            "title": self.title,
             "number": self.number,
             "conforms_to": (
                 {"plan": self.conforms_to.plan_id, "number": self.conforms_to.number}
                 if self.conforms_to_id
                 else None
             ),
-            "sections": {key: self.sections.get(key, "") for key, *_ in self.plan.section_definitions},
+            "sections": {key: self.sections.get(key, "") for key, *_ in plan.section_definitions},
             "objectives": sorted(objectives, key=lambda o: o["code"]),
             "responsibilities": sorted(
-                [r.kind, r.user.username] for r in self.responsibilities.select_related("user")
+                ({"kind": r.kind, "user": person(r.user)} for r in responsibilities),
+                key=lambda r: (r["kind"], r["user"]["id"]),
             ),
+            "author": person(self.author),
         }
 
-    def compute_hash(self):
-        payload = json.dumps(self.canonical_content(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+ImmutableVersion = ImmutableRecord
 
 
-class ImmutableVersion(RuleViolation):
-    """P4: only a draft changes; approved versions never do."""
-
-    def __init__(self, version):
-        if version.status == PlanVersion.Status.IN_REVIEW:
-            advice = "It is in review: the approver can request changes, which returns it to draft."
-        else:
-            advice = "Approved versions never change: use “Revise” to start a new draft revision."
-        super().__init__(
-            f"Version {version.number} of “{version.plan}” is {version.get_status_display().lower()} "
-            f"and cannot be changed. {advice}"
-        )
-
-
-class VersionContent(models.Model):
-    """Base for what belongs to one version's content: it changes only while the
-    version is a draft (P4)."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        version = self._owning_version()
-        if not version.is_editable:
-            raise ImmutableVersion(version)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        version = self._owning_version()
-        if not version.is_editable:
-            raise ImmutableVersion(version)
-        return super().delete(*args, **kwargs)
-
-    def _owning_version(self):
-        raise NotImplementedError
-
-
-class Responsibility(VersionContent):
+class Responsibility(ControlledContent):
     """P2: who is responsible for review, approval, communication, implementation
     and updating of a plan; each kind names at least one user."""
 
@@ -387,6 +366,8 @@ class Responsibility(VersionContent):
         COMMUNICATION = "communication", "Communication"
         IMPLEMENTATION = "implementation", "Implementation"
         UPDATING = "updating", "Updating"
+
+    DOCUMENT_LOOKUP = "version"
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="responsibilities")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -408,14 +389,13 @@ class Responsibility(VersionContent):
     def __str__(self):
         return f"{self.get_kind_display()}: {self.user} ({self.version})"
 
-    def _owning_version(self):
-        return self.version
 
-
-class Objective(VersionContent):
+class Objective(ControlledContent):
     """An objective of a plan. A process plan's objective traces to an objective
     of the SMP version the plan conforms to (P1). `code` stays the same across
     versions, so an objective can be followed through revisions."""
+
+    DOCUMENT_LOOKUP = "version"
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="objectives")
     code = models.CharField(max_length=20, help_text="A short reference such as O1, kept across versions.")
@@ -441,11 +421,8 @@ class Objective(VersionContent):
     def __str__(self):
         return f"{self.code} {self.title}"
 
-    def _owning_version(self):
-        return self.version
 
-
-class Kpi(VersionContent):
+class Kpi(ControlledContent):
     """D1: a measurable key performance indicator of an objective."""
 
     class Direction(models.TextChoices):
@@ -458,6 +435,8 @@ class Kpi(VersionContent):
         MONTHLY = "monthly", "Monthly"
         QUARTERLY = "quarterly", "Quarterly"
         YEARLY = "yearly", "Yearly"
+
+    DOCUMENT_LOOKUP = "objective__version"
 
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="kpis")
     metric = models.CharField(max_length=200)
@@ -476,22 +455,17 @@ class Kpi(VersionContent):
     def __str__(self):
         return f"{self.metric} ({'≥' if self.direction == self.Direction.HIGHER else '≤'} {self.target:g} {self.unit})"
 
-    def _owning_version(self):
-        return self.objective.version
-
     def is_met_by(self, value):
         return value >= self.target if self.direction == self.Direction.HIGHER else value <= self.target
 
 
-class Acknowledgement(models.Model):
+class Acknowledgement(AcknowledgementBase):
     """P6: a recipient of a communicated version, and when he or she confirmed reading it."""
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="acknowledgements")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acknowledgements"
     )
-    sent_at = models.DateTimeField(default=timezone.now)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -508,109 +482,3 @@ class Acknowledgement(models.Model):
             else "not yet acknowledged"
         )
         return f"{self.user}: {self.version} ({state})"
-
-
-# -- Do ----------------------------------------------------------------------
-
-
-class MilestoneQuerySet(models.QuerySet):
-    def overdue(self, today=None):
-        today = today or timezone.localdate()
-        return self.filter(done_on__isnull=True, due_on__lt=today)
-
-
-class Milestone(models.Model):
-    """D2: a step in putting a communicated plan into practice."""
-
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="milestones")
-    title = models.CharField(max_length=200)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="milestones")
-    due_on = models.DateField()
-    done_on = models.DateField(null=True, blank=True)
-    evidence = models.TextField(blank=True, help_text="What shows that the milestone is reached.")
-
-    objects = MilestoneQuerySet.as_manager()
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["plan", "due_on", "pk"]
-
-    def __str__(self):
-        return self.title
-
-    @property
-    def is_done(self):
-        return self.done_on is not None
-
-    @property
-    def is_overdue(self):
-        return self.done_on is None and self.due_on < timezone.localdate()
-
-
-class KpiAssignment(models.Model):
-    """D1: the person who operates (measures and steers) a KPI of the version in
-    force. Kept apart from the KPI itself, which is frozen with its version."""
-
-    kpi = models.OneToOneField(Kpi, on_delete=models.CASCADE, related_name="assignment")
-    operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="operated_kpis"
-    )
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    assigned_at = models.DateTimeField(default=timezone.now)
-
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = "KPI operator"
-
-    def __str__(self):
-        return f"{self.kpi}: {self.operator}"
-
-
-class HandoverQuerySet(models.QuerySet):
-    def pending_for(self, user):
-        return self.filter(status=Handover.Status.PROPOSED, receivers=user).select_related(
-            "plan__process", "handed_over_by"
-        )
-
-
-class Handover(models.Model):
-    """D3: the implementers hand a process over to its operators. It takes effect
-    only when a receiver accepts it; from then on the receivers hold the plan's
-    implementation responsibility."""
-
-    class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="handovers")
-    handed_over_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    receivers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="received_handovers")
-    handover_on = models.DateField(default=timezone.localdate)
-    open_points = models.TextField(blank=True)
-    documents = models.TextField(blank=True, help_text="The documents handed over, one per line.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
-    proposed_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decline_reason = models.TextField(blank=True)
-
-    objects = HandoverQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[receivers])
-
-    class Meta:
-        ordering = ["plan", "-proposed_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["plan"], condition=Q(status="proposed"), name="one_open_handover_per_plan"
-            )
-        ]
-
-    def __str__(self):
-        return f"Handover of {self.plan} on {self.handover_on}"
-
-    def get_absolute_url(self):
-        return reverse("plans:implementation", args=[self.plan_id]) + f"#handover-{self.pk}"

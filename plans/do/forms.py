@@ -1,9 +1,9 @@
-"""Forms of the Do pages. They only shape input; rules live in plans.implementation."""
+"""Forms of the Do pages. They only shape input; rules live in plans.do.services."""
 
 from django import forms
 from django.contrib.auth import get_user_model
 
-from .models import Milestone
+from plans.models import Milestone
 
 User = get_user_model()
 

@@ -1,0 +1,129 @@
+"""How the phase apps plug into the cycle.
+
+`pdca` imports no phase app. Each app registers what it contributes from its
+`AppConfig.ready()` (as wagtail's hooks and netbox's `register_widget` do):
+
+- decision labels: how the portal phrases each action ("approved", ...);
+- dashboard panels: functions `contribute(user, context)` run for the dashboard;
+- navigation entries: one per phase of the cycle (Plan, Do, Check, Act);
+- page URLs and API routes;
+- demo seeders: functions `seed(users, scale, stdout)` run by `seed_demo`.
+
+The registry is filled once at start-up and read on every request; it holds
+plain data and functions, never model instances.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+# The four phases of the Deming cycle, in order: (key, letter, label).
+PHASES = (
+    ("plan", "P", _("Plan")),
+    ("do", "D", _("Do")),
+    ("check", "C", _("Check")),
+    ("act", "A", _("Act")),
+)
+
+_decision_labels = {}
+_dashboard_panels = []
+_navigation = {}
+_urls = []
+_api_routes = []
+_demo_seeders = []
+
+
+# -- decision labels ---------------------------------------------------------
+
+
+def register_decision_labels(labels):
+    """`labels` maps an action name to how the portal phrases it after the
+    actor's name: {"approve": _("approved")}. An action keeps one label
+    across apps: a second, different label for it is a programming error."""
+    for action, label in labels.items():
+        known = _decision_labels.get(action)
+        if known is not None and str(known) != str(label):
+            raise ImproperlyConfigured(f"Decision action {action!r} is already labelled {known!r}.")
+        _decision_labels[action] = label
+
+
+def decision_label(action):
+    label = _decision_labels.get(action)
+    return label if label is not None else action.replace("_", " ")
+
+
+# -- dashboard ---------------------------------------------------------------
+
+
+def register_dashboard_panel(contribute, *, order=100):
+    """`contribute(user, context)` adds panels (context["panels"]) and key
+    figures (context["stats"]); each must run a bounded number of queries."""
+    if contribute not in [c for _, c in _dashboard_panels]:
+        _dashboard_panels.append((order, contribute))
+        _dashboard_panels.sort(key=lambda item: item[0])
+
+
+def dashboard_panels():
+    return [contribute for _, contribute in _dashboard_panels]
+
+
+# -- navigation --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    phase: str
+    label: str
+    url_name: str
+    # The URL namespaces whose pages belong to this entry (highlighted there).
+    namespaces: tuple
+
+
+def register_navigation(*, phase, label, url_name, namespaces):
+    if phase not in {key for key, *_ in PHASES}:
+        raise ImproperlyConfigured(f"Unknown phase {phase!r}.")
+    _navigation[phase] = NavEntry(phase, label, url_name, tuple(namespaces))
+
+
+def navigation():
+    """[(key, letter, label, NavEntry or None)] for the four phases in order."""
+    return [(key, letter, label, _navigation.get(key)) for key, letter, label in PHASES]
+
+
+# -- page URLs and API routes ------------------------------------------------------
+
+
+def register_urls(prefix, module):
+    """Include `module`'s urlpatterns (with its app_name) under `prefix`."""
+    if (prefix, module) not in _urls:
+        _urls.append((prefix, module))
+
+
+def url_includes():
+    return list(_urls)
+
+
+def register_api_routes(register):
+    """`register(router)` adds the app's viewsets under /api/v1/."""
+    if register not in _api_routes:
+        _api_routes.append(register)
+
+
+def api_routes():
+    return list(_api_routes)
+
+
+# -- demo data ---------------------------------------------------------------
+
+
+def register_demo_seeder(seed, *, order=100):
+    """`seed(users, scale, stdout)` fills the app's part of the demo; seeders
+    run in `order` (Plan before Check before Act)."""
+    if seed not in [s for _, s in _demo_seeders]:
+        _demo_seeders.append((order, seed))
+        _demo_seeders.sort(key=lambda item: item[0])
+
+
+def demo_seeders():
+    return [seed for _, seed in _demo_seeders]
