@@ -1,3 +1,5 @@
+"""pdca's own API: the signed-in user's notifications and the decision log."""
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -5,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
 
+from .api import refusals
 from .models import Decision, Notification
 
 
@@ -26,7 +29,11 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return self.request.user.notifications.all()
 
-    @extend_schema(request=None)
+    @extend_schema(
+        request=None,
+        responses={200: NotificationSerializer, **refusals(404)},
+        description="Mark one of your notifications as read; reading it again changes nothing.",
+    )
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         notification = self.get_object()

@@ -1,4 +1,5 @@
-"""The change history names who made each change, also outside a web request.
+"""The change history: who made each change, also outside a web request, and
+the read model that turns historical records into entries an auditor reads.
 
 django-simple-history takes the user from the current request. Service
 functions run from pages, the API, management commands (seed_demo) and
@@ -9,9 +10,13 @@ no signed-in request already does.
 
 import functools
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from types import SimpleNamespace
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 from simple_history.models import HistoricalRecords
 
 
@@ -42,3 +47,90 @@ def atomic_as_actor(func):
             return func(*args, **kwargs)
 
     return wrapper
+
+
+# -- reading the history -------------------------------------------------------------
+
+# Bookkeeping fields that change with every save and say nothing to a reader.
+HISTORY_NOISE = frozenset({"revision", "edited_at", "last_editor", "approved_content"})
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    user: object
+    subject: str
+    kind: str
+    changes: list
+
+
+class Describer:
+    """Says a historical field value in words: people by name, choices by
+    label, foreign keys by what `labels[name](pk)` says, dates in local time,
+    long text shortened."""
+
+    def __init__(self, *, users=None, user_fields=(), labels=None):
+        self.users = users or {}
+        self.user_fields = set(user_fields)
+        self.labels = labels or {}
+
+    def __call__(self, name, value):
+        if value in (None, ""):
+            return "—"
+        if name in self.user_fields:
+            return str(self.users.get(value, f"user #{value}"))
+        if name in self.labels:
+            return self.labels[name](value)
+        if isinstance(value, datetime):
+            return date_format(timezone.localtime(value), "j M Y H:i")
+        text = str(value)
+        return text if len(text) <= 120 else text[:117] + "…"
+
+
+def change_entries(sources, *, describe, noise=HISTORY_NOISE, field_changes=None, user_of=None):
+    """The history of several kinds of record as one list, newest first: each
+    historical record with what changed since the record before it.
+
+    - `sources`: [(historical records, subject(record) -> str)], loaded by the
+      caller in a fixed number of queries;
+    - `describe(name, value)`: a value in words (see `Describer`);
+    - `field_changes`: {field: (old, new) -> line} for fields said another way
+      (e.g. which sections of a text changed);
+    - `user_of(record, previous)`: who made the change, when the record names
+      nobody (default: the record's history user).
+    """
+    field_changes = field_changes or {}
+    entries = []
+    for records, subject in sources:
+        previous_of = {}
+        for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
+            previous = previous_of.get(record.id)
+            previous_of[record.id] = record
+            if record.history_type == "+":
+                lines = ["created"]
+            elif record.history_type == "-":
+                lines = ["deleted"]
+            elif previous is None:
+                lines = []
+            else:
+                lines = []
+                for change in record.diff_against(previous, excluded_fields=noise).changes:
+                    name = change.field.removesuffix("_id")
+                    if name in field_changes:
+                        lines.append(field_changes[name](change.old, change.new))
+                    else:
+                        lines.append(
+                            f"{name.replace('_', ' ')}: {describe(name, change.old)} → {describe(name, change.new)}"
+                        )
+            if lines:
+                entries.append(
+                    HistoryEntry(
+                        record.history_date,
+                        user_of(record, previous) if user_of else record.history_user,
+                        subject(record),
+                        record.get_history_type_display(),
+                        lines,
+                    )
+                )
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries

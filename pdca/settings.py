@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "reviews",
     "improvements",
 ]
+if TESTING:
+    # A small controlled document on which the tests prove pdca's shared mechanisms.
+    INSTALLED_APPS.append("pdca.tests.testapp")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -92,9 +92,9 @@ def processes_to_plan_for(user, processes):
     return processes.filter(Q(owner=user) | Q(deputies=user)).distinct()
 
 
-def manage_processes_refusal(user, process=None):
+def manage_processes_refusal(user, *, creating=False):
     """Managers create processes and name their owners and deputies."""
-    needed = "plans.add_process" if process is None else "plans.change_process"
+    needed = "plans.add_process" if creating else "plans.change_process"
     if is_read_only(user) or not user.has_perm(needed):
         return _("Only managers create processes and name their owners.")
     return ""
@@ -341,7 +341,8 @@ def _start_state_refusal(plan):
 
 def handover_decision_refusal(user, handover, verb):
     """D3: only a person named as receiver decides on a handover."""
-    if not handover.receivers.filter(pk=user.pk).exists():
+    # Reads the prefetched receivers when a list loaded them.
+    if not any(receiver.pk == user.pk for receiver in handover.receivers.all()):
         return _("Only a person named as receiver can %(verb)s this handover.") % {"verb": verb}
     return ""
 

@@ -112,7 +112,7 @@ def save_process(*, actor, name, owner, deputies=(), description="", process=Non
     """Managers create processes and name their owner and deputies; the object
     permissions on the process's plan follow (a process owner changes only
     his or her own plans)."""
-    _refuse(permissions.manage_processes_refusal(actor, process))
+    _refuse(permissions.manage_processes_refusal(actor, creating=process is None))
     errors = {}
     name = (name or "").strip()
     if not name:

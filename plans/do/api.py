@@ -2,17 +2,25 @@
 
 Same rules as the browser: reads are limited to visible plans, every change
 goes through plans.do.services, whose RuleViolation the project's
-exception handler turns into JSON."""
+exception handler turns into JSON. Every input goes through a serializer
+(`ServiceViewSet._valid`): a JSON array, `null` or a value of the wrong type
+is a 400 with a message per field before any service runs, never a 500.
+What a user may do now comes from `plans.permissions.implementation_actions`
+and `handover_actions`, which the pages render too.
+"""
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
+from pdca.api import ServiceViewSet, refusals
+from pdca.exceptions import NotAllowed
 from plans import permissions
-from plans.api import PersonSerializer
+from plans.api.serializers import PersonSerializer
 from plans.models import Handover, Kpi, Milestone, Plan
 
 from . import selectors
@@ -23,6 +31,9 @@ User = get_user_model()
 
 def _person(user):
     return PersonSerializer(user).data
+
+
+# -- implementations -----------------------------------------------------------------
 
 
 class KpiOperatorSerializer(serializers.Serializer):
@@ -43,6 +54,12 @@ class ImplementationSerializer(serializers.ModelSerializer):
     responsible = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     kpis = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField(
+        help_text=_("What you may do with the implementation now: manage, start, propose-handover.")
+    )
+    refused_actions = serializers.SerializerMethodField(
+        help_text=_("The actions on the implementation that you may not take now, each with the reason.")
+    )
 
     class Meta:
         model = Plan
@@ -55,11 +72,13 @@ class ImplementationSerializer(serializers.ModelSerializer):
             "responsible",
             "progress",
             "kpis",
+            "available_actions",
+            "refused_actions",
         ]
         read_only_fields = ["implementation_started_at", "in_operation_since"]
 
     def get_responsible(self, plan) -> PersonSerializer(many=True):
-        return [_person(u) for u in permissions.implementation_holders(plan)]
+        return [_person(u) for u in self._holders(plan)]
 
     def get_progress(self, plan) -> inline_serializer(
         "Progress",
@@ -78,8 +97,53 @@ class ImplementationSerializer(serializers.ModelSerializer):
             return None
         return KpiOperatorSerializer(selectors.current_kpis(plan), many=True).data
 
+    def get_available_actions(self, plan) -> list[str]:
+        return self._actions(plan).allowed()
 
-class ImplementationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    def get_refused_actions(self, plan) -> dict[str, str]:
+        return self._actions(plan).refused()
+
+    def _holders(self, plan):
+        # From the handovers and responsibilities `overview_queryset` prefetched: no query per plan.
+        cache = self.context.setdefault("_implementation_holders", {})
+        if plan.pk not in cache:
+            cache[plan.pk] = permissions.implementation_holders(plan)
+        return cache[plan.pk]
+
+    def _actions(self, plan):
+        cache = self.context.setdefault("_implementation_actions", {})
+        if plan.pk not in cache:
+            cache[plan.pk] = permissions.implementation_actions(
+                self.context["request"].user, plan, holders=self._holders(plan)
+            )
+        return cache[plan.pk]
+
+
+class ImplementationStatusChangeSerializer(serializers.Serializer):
+    implementation_status = serializers.ChoiceField(
+        choices=Plan.ImplementationStatus.choices,
+        help_text=_(
+            "“in_implementation” starts it; it goes into operation only through an accepted handover."
+        ),
+    )
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_("Recorded with the decision.")
+    )
+
+
+class KpiOperatorAssignmentSerializer(serializers.Serializer):
+    kpi = serializers.IntegerField(min_value=1, help_text=_("A KPI of the plan's version in force."))
+    # Optional here: the rule in services.assign_kpi_operator asks for the person with its own message.
+    operator = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        help_text=_("Required: the id of the active user who operates the KPI."),
+    )
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: ImplementationSerializer, **refusals(404)}))
+class ImplementationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
     """The implementation of each process plan (D2). PATCH `implementation_status`
     to start it; it goes into operation only through an accepted handover."""
 
@@ -94,48 +158,42 @@ class ImplementationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         return selectors.overview_queryset(self.request.user)
 
     @extend_schema(
-        request=inline_serializer(
-            "ImplementationStatusChange",
-            {
-                "implementation_status": serializers.ChoiceField(choices=Plan.ImplementationStatus.choices),
-                "comment": serializers.CharField(required=False),
-            },
-        ),
-        responses={200: ImplementationSerializer},
+        request=ImplementationStatusChangeSerializer,
+        responses={200: ImplementationSerializer, **refusals(400, 403, 404, 409)},
+        description="D2: not started -> in implementation, by the implementation responsibility, "
+        "once the plan is communicated.",
     )
     def partial_update(self, request, pk=None):
         plan = self.get_object()
-        requested = request.data.get("implementation_status")
-        if requested not in Plan.ImplementationStatus.values:
-            return Response(
-                {
-                    "detail": "Give a valid implementation_status.",
-                    "errors": {"implementation_status": ["Not a valid choice."]},
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+        data = self._valid(ImplementationStatusChangeSerializer)
         implementation.change_implementation_status(
-            plan=plan, actor=request.user, status=requested, comment=request.data.get("comment", "")
+            plan=plan, actor=request.user, status=data["implementation_status"], comment=data["comment"]
         )
-        return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data)
+        return self._respond(plan)
 
     @extend_schema(
-        request=inline_serializer(
-            "KpiOperatorAssignment",
-            {
-                "kpi": serializers.IntegerField(),
-                "operator": serializers.IntegerField(),
-            },
-        ),
-        responses={200: ImplementationSerializer},
+        request=KpiOperatorAssignmentSerializer,
+        responses={200: ImplementationSerializer, **refusals(400, 403, 404)},
+        description="D1: name the person who operates a KPI of the version in force "
+        "(the implementation responsibility).",
     )
     @action(detail=True, methods=["post"], url_path="assign-operator")
     def assign_operator(self, request, pk=None):
         plan = self.get_object()
-        kpi = get_object_or_404(Kpi, pk=request.data.get("kpi"), objective__version__plan=plan)
-        operator = User.objects.filter(pk=request.data.get("operator"), is_active=True).first()
+        # Who may comes first: somebody who may not assign learns nothing about KPIs or people.
+        refusal = permissions.implementation_refusal(request.user, plan)
+        if refusal:
+            raise NotAllowed(refusal)
+        data = self._valid(KpiOperatorAssignmentSerializer)
+        kpi = get_object_or_404(Kpi, pk=data["kpi"], objective__version__plan=plan)
+        operator = None
+        if data.get("operator") is not None:
+            operator = User.objects.filter(pk=data["operator"], is_active=True).first()
         implementation.assign_kpi_operator(kpi=kpi, actor=request.user, operator=operator)
-        return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data)
+        return self._respond(plan)
+
+
+# -- milestones ----------------------------------------------------------------------
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -148,7 +206,30 @@ class MilestoneSerializer(serializers.ModelSerializer):
         fields = ["id", "plan", "title", "owner", "due_on", "done_on", "evidence", "is_overdue"]
 
 
-class MilestoneViewSet(viewsets.ModelViewSet):
+class MilestoneDoneSerializer(serializers.Serializer):
+    evidence = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("What shows the milestone is reached; left empty, the milestone keeps its evidence."),
+    )
+
+
+@extend_schema_view(
+    retrieve=extend_schema(responses={200: MilestoneSerializer, **refusals(404)}),
+    create=extend_schema(responses={201: MilestoneSerializer, **refusals(400, 403)}),
+    update=extend_schema(responses={200: MilestoneSerializer, **refusals(400, 403, 404, 409)}),
+    partial_update=extend_schema(responses={200: MilestoneSerializer, **refusals(400, 403, 404, 409)}),
+    destroy=extend_schema(responses={204: None, **refusals(403, 404)}),
+)
+class MilestoneViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ServiceViewSet,
+):
     """Milestones of implementations; only the implementation responsibility changes them."""
 
     serializer_class = MilestoneSerializer
@@ -177,7 +258,7 @@ class MilestoneViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         milestone, data = serializer.instance, serializer.validated_data
         if "plan" in data and data["plan"].pk != milestone.plan_id:
-            raise serializers.ValidationError({"plan": ["A milestone cannot move to another plan."]})
+            raise serializers.ValidationError({"plan": [gettext("A milestone cannot move to another plan.")]})
         serializer.instance = implementation.save_milestone(
             plan=milestone.plan,
             actor=self.request.user,
@@ -193,22 +274,41 @@ class MilestoneViewSet(viewsets.ModelViewSet):
         implementation.delete_milestone(milestone=instance, actor=self.request.user)
 
     @extend_schema(
-        request=inline_serializer("MilestoneDone", {"evidence": serializers.CharField(required=False)}),
-        responses={200: MilestoneSerializer},
+        request=MilestoneDoneSerializer,
+        responses={200: MilestoneSerializer, **refusals(400, 403, 404, 409)},
+        description="D2: the milestone is reached today (the implementation responsibility).",
     )
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
-        milestone = implementation.complete_milestone(
-            milestone=self.get_object(), actor=request.user, evidence=request.data.get("evidence", "")
-        )
-        return Response(self.get_serializer(milestone).data)
+        milestone = self.get_object()
+        data = self._valid(MilestoneDoneSerializer)
+        implementation.complete_milestone(milestone=milestone, actor=request.user, evidence=data["evidence"])
+        return self._respond(milestone)
+
+
+# -- handovers ----------------------------------------------------------------------
 
 
 class HandoverSerializer(serializers.ModelSerializer):
+    """A handover (D3). Only the representation of one handover says what the
+    user may do with it: deciding who is a receiver costs a query per handover."""
+
     plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.filter(kind=Plan.Kind.PROCESS))
     handed_over_by = serializers.SerializerMethodField()
     receivers = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), many=True)
     decided_by = serializers.StringRelatedField(read_only=True)
+    available_actions = serializers.SerializerMethodField(
+        help_text=_(
+            "What you may do with the handover now: accept, decline; only in the representation of "
+            "one handover (null in lists)."
+        )
+    )
+    refused_actions = serializers.SerializerMethodField(
+        help_text=_(
+            "The decisions on the handover that you may not take, each with the reason; only in the "
+            "representation of one handover (null in lists)."
+        )
+    )
 
     class Meta:
         model = Handover
@@ -225,15 +325,54 @@ class HandoverSerializer(serializers.ModelSerializer):
             "decided_by",
             "decided_at",
             "decline_reason",
+            "available_actions",
+            "refused_actions",
         ]
         read_only_fields = ["status", "proposed_at", "decided_at", "decline_reason"]
 
     def get_handed_over_by(self, handover) -> PersonSerializer:
         return _person(handover.handed_over_by)
 
+    def get_available_actions(self, handover) -> list[str] | None:
+        actions = self._actions(handover)
+        return None if actions is None else actions.allowed()
 
+    def get_refused_actions(self, handover) -> dict[str, str] | None:
+        actions = self._actions(handover)
+        return None if actions is None else actions.refused()
+
+    def _actions(self, handover):
+        view = self.context.get("view")
+        if view is None or view.action == "list":
+            return None
+        cache = self.context.setdefault("_handover_actions", {})
+        if handover.pk not in cache:
+            cache[handover.pk] = permissions.handover_actions(self.context["request"].user, handover)
+        return cache[handover.pk]
+
+
+class HandoverAcceptSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_("Recorded with the decision.")
+    )
+
+
+class HandoverDeclineSerializer(serializers.Serializer):
+    # Required by the rule in services.decline_handover, which says so with its own message.
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_("Required: why you decline.")
+    )
+
+
+HANDOVER_DECISION = {200: HandoverSerializer, **refusals(400, 403, 404, 409)}
+
+
+@extend_schema_view(
+    retrieve=extend_schema(responses={200: HandoverSerializer, **refusals(404)}),
+    create=extend_schema(responses={201: HandoverSerializer, **refusals(400, 403, 409)}),
+)
 class HandoverViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet
 ):
     """Handovers from implementers to operators (D3). POST proposes one; a named
     receiver accepts or declines it (with a reason)."""
@@ -265,26 +404,30 @@ class HandoverViewSet(
         )
 
     @extend_schema(
-        request=inline_serializer("HandoverAccept", {"comment": serializers.CharField(required=False)}),
-        responses={200: HandoverSerializer, 403: OpenApiResponse(description="Not a named receiver")},
+        request=HandoverAcceptSerializer,
+        responses=HANDOVER_DECISION,
+        description="D3: a named receiver accepts; the receivers now hold the implementation "
+        "responsibility and the process is in operation. 403 for anybody else.",
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        handover = implementation.accept_handover(
-            handover=self.get_object(), actor=request.user, comment=request.data.get("comment", "")
-        )
-        return Response(self.get_serializer(Handover.objects.get(pk=handover.pk)).data)
+        handover = self.get_object()
+        data = self._valid(HandoverAcceptSerializer)
+        implementation.accept_handover(handover=handover, actor=request.user, comment=data["comment"])
+        return self._respond(handover)
 
     @extend_schema(
-        request=inline_serializer("HandoverDecline", {"reason": serializers.CharField()}),
-        responses={200: HandoverSerializer, 403: OpenApiResponse(description="Not a named receiver")},
+        request=HandoverDeclineSerializer,
+        responses=HANDOVER_DECISION,
+        description="D3: a named receiver declines, with a reason; the responsibility stays where "
+        "it was. 403 for anybody else.",
     )
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
-        handover = implementation.decline_handover(
-            handover=self.get_object(), actor=request.user, reason=request.data.get("reason", "")
-        )
-        return Response(self.get_serializer(Handover.objects.get(pk=handover.pk)).data)
+        handover = self.get_object()
+        data = self._valid(HandoverDeclineSerializer)
+        implementation.decline_handover(handover=handover, actor=request.user, reason=data["reason"])
+        return self._respond(handover)
 
 
 def register(router):

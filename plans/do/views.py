@@ -1,7 +1,8 @@
 """Do: the implementation overview and the implementation page of each plan.
 
-Views only shape requests: every change goes through plans.do.services,
-whose RuleViolation becomes a message or a form error here."""
+Views only shape requests: every change goes through `plans.do.services`,
+whose refusal `pdca.pages.attempt` shows as a message or on the form; what the
+user may do comes from `plans.permissions.implementation_actions`."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from pdca.decisions import timeline
-from pdca.exceptions import RuleViolation
+from pdca.pages import attempt
 from plans import permissions
 from plans.models import Handover, Kpi, Milestone, Plan, PlanVersion
 
@@ -36,17 +37,6 @@ def _visible_plan(request, pk):
     if not permissions.can_view_plan(request.user, plan):
         raise Http404
     return plan
-
-
-def _report(request, exc, form=None):
-    if form is not None:
-        for field, errors in (exc.errors or {}).items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-        if not exc.errors:
-            form.add_error(None, exc.message)
-    else:
-        messages.error(request, exc.message)
 
 
 def _back(plan, anchor=""):
@@ -109,7 +99,7 @@ def overview(request):
 def _page_context(request, plan, **forms):
     user = request.user
     holders = permissions.implementation_holders(plan)
-    may_manage = permissions.can_manage_implementation(user, plan)
+    actions = permissions.implementation_actions(user, plan, holders=holders)
     version = plan.current_version
     handovers = list(
         plan.handovers.select_related("handed_over_by", "decided_by").prefetch_related("receivers")
@@ -122,7 +112,8 @@ def _page_context(request, plan, **forms):
         "version": version,
         "communicated": version is not None and version.status == PlanVersion.Status.COMMUNICATED,
         "holders": holders,
-        "may_manage": may_manage,
+        "actions": actions,
+        "may_manage": bool(actions.manage),
         "milestones": plan.milestones.select_related("owner"),
         "progress": selectors.progress(plan),
         "kpis": kpis,
@@ -150,11 +141,8 @@ def implementation_detail(request, pk):
 @require_POST
 def start(request, pk):
     plan = _visible_plan(request, pk)
-    try:
+    with attempt(request=request):
         implementation.start_implementation(plan=plan, actor=request.user)
-    except RuleViolation as exc:
-        _report(request, exc)
-    else:
         messages.success(request, f"The implementation of {plan} has started. Plan its milestones next.")
     return _back(plan)
 
@@ -165,7 +153,7 @@ def milestone_edit(request, pk, milestone_id=None):
     form = MilestoneForm(request.POST or None, instance=milestone)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with attempt(form):
             implementation.save_milestone(
                 plan=plan,
                 actor=request.user,
@@ -176,9 +164,6 @@ def milestone_edit(request, pk, milestone_id=None):
                 done_on=data["done_on"],
                 evidence=data["evidence"],
             )
-        except RuleViolation as exc:
-            _report(request, exc, form)
-        else:
             messages.success(request, f"Milestone “{data['title']}” saved.")
             return _back(plan, "#milestones")
     if milestone is None and request.method == "POST":
@@ -203,13 +188,10 @@ def milestone_done(request, pk, milestone_id):
     milestone = get_object_or_404(Milestone, pk=milestone_id, plan=plan)
     form = MilestoneDoneForm(request.POST)
     form.is_valid()
-    try:
+    with attempt(request=request):
         implementation.complete_milestone(
             milestone=milestone, actor=request.user, evidence=form.cleaned_data.get("evidence", "")
         )
-    except RuleViolation as exc:
-        _report(request, exc)
-    else:
         messages.success(request, f"“{milestone.title}” marked done.")
     return _back(plan, "#milestones")
 
@@ -218,11 +200,8 @@ def milestone_delete(request, pk, milestone_id):
     plan = _visible_plan(request, pk)
     milestone = get_object_or_404(Milestone, pk=milestone_id, plan=plan)
     if request.method == "POST":
-        try:
+        with attempt(request=request):
             implementation.delete_milestone(milestone=milestone, actor=request.user)
-        except RuleViolation as exc:
-            _report(request, exc)
-        else:
             messages.success(request, f"Milestone “{milestone.title}” removed.")
         return _back(plan, "#milestones")
     return render(
@@ -240,13 +219,10 @@ def kpi_operator(request, pk, kpi_id):
     if not form.is_valid():
         messages.error(request, "Choose the person who operates this KPI.")
         return _back(plan, "#kpis")
-    try:
+    with attempt(request=request):
         implementation.assign_kpi_operator(
             kpi=kpi, actor=request.user, operator=form.cleaned_data["operator"]
         )
-    except RuleViolation as exc:
-        _report(request, exc)
-    else:
         messages.success(request, f"{form.cleaned_data['operator']} operates “{kpi.metric}”.")
     return _back(plan, "#kpis")
 
@@ -257,7 +233,7 @@ def handover_propose(request, pk):
     form = HandoverForm(request.POST, exclude_user=request.user)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with attempt(form):
             implementation.propose_handover(
                 plan=plan,
                 actor=request.user,
@@ -266,9 +242,6 @@ def handover_propose(request, pk):
                 open_points=data["open_points"],
                 documents=data["documents"],
             )
-        except RuleViolation as exc:
-            _report(request, exc, form)
-        else:
             names = ", ".join(str(u) for u in data["receivers"])
             messages.success(
                 request, f"Handover proposed to {names}. It takes effect when one of them accepts it."
@@ -289,25 +262,25 @@ def handover_decide(request, pk, handover_id, decision):
     form = HandoverDecisionForm(request.POST)
     form.is_valid()
     reason = form.cleaned_data.get("reason", "")
-    try:
+    if decision not in ("accept", "decline"):
+        raise Http404
+    with attempt() as outcome:
         if decision == "accept":
             implementation.accept_handover(handover=handover, actor=request.user, comment=reason)
             messages.success(
                 request, f"You accepted the handover: {plan} is in operation, and you are responsible."
             )
-        elif decision == "decline":
+        else:
             implementation.decline_handover(handover=handover, actor=request.user, reason=reason)
             messages.success(request, "You declined the handover. The implementers have been told why.")
-        else:
-            raise Http404
-    except RuleViolation as exc:
-        if exc.field == "reason":
-            form.add_error("reason", exc.message)
-            return render(
-                request,
-                "plans/implementation/detail.html",
-                _page_context(request, plan, decision_form=form),
-                status=400,
-            )
-        _report(request, exc)
+        return _back(plan, "#handover")
+    if outcome.refusal.field == "reason":
+        form.add_error("reason", outcome.refusal.message)
+        return render(
+            request,
+            "plans/implementation/detail.html",
+            _page_context(request, plan, decision_form=form),
+            status=400,
+        )
+    messages.error(request, outcome.refusal.message)
     return _back(plan, "#handover")

@@ -1,0 +1,71 @@
+"""The pages' one translation of a refused action.
+
+A service refuses with a `RuleViolation`; a page shows the refusal where the
+user looks: on the form (per field where the form has the field, the overall
+message on top), or as a message on the page the user is sent back to. Views
+write
+
+    with attempt(form) as outcome:
+        services.do_something(...)
+        messages.success(request, ...)
+        return redirect(...)
+    return render(request, template, context, status=outcome.status)
+
+and never catch `RuleViolation` themselves. A refusal leaves the block
+(nothing after the service call in it runs), and `outcome` says what happened.
+"""
+
+from django.contrib import messages
+
+from .exceptions import RuleViolation
+
+
+class Outcome:
+    """What became of an attempted change: `refusal` is the `RuleViolation`
+    (None when it went through) and `status` the HTTP status to answer with."""
+
+    def __init__(self, form=None, request=None):
+        self.form = form
+        self.request = request
+        self.refusal = None
+
+    @property
+    def refused(self):
+        return self.refusal is not None
+
+    @property
+    def status(self):
+        return self.refusal.status_code if self.refusal is not None else 200
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc is None or not isinstance(exc, RuleViolation):
+            return False
+        self.refusal = exc
+        if self.form is not None:
+            add_refusal_to_form(self.form, exc)
+        elif self.request is not None:
+            messages.error(self.request, exc.message)
+        return True  # handled: the view goes on after the block
+
+
+def attempt(form=None, *, request=None):
+    """Catch a service's refusal: on `form` if given, else as a message for
+    `request`, else only in the returned `Outcome` (the page shows it itself)."""
+    return Outcome(form=form, request=request)
+
+
+def add_refusal_to_form(form, refusal):
+    """Show a refusal on a form: each field's messages at the field where the
+    form shows that field, the overall message on top unless a field already
+    says it."""
+    placed = []
+    for name, errors in (refusal.errors or {}).items():
+        if name in form.fields and not form.fields[name].widget.is_hidden:
+            for error in errors:
+                form.add_error(name, error)
+                placed.append(error)
+    if refusal.message not in placed:
+        form.add_error(None, refusal.message)

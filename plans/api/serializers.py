@@ -1,0 +1,493 @@
+"""How Plan looks in the REST API, and the shape of the input it takes.
+
+Serializers check shape and type only: whether a change is allowed, and
+whether the result keeps the rules, is for `plans.services`. Related objects
+a user may not see do not exist for him or her (`VisibleVersionField`).
+What a user may do now comes from `plans.permissions` (`plan_actions`,
+`version_actions`), the same functions the pages render their buttons from.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from pdca.markdown import render_markdown
+
+from .. import diff, permissions, services
+from ..models import Acknowledgement, Kpi, Objective, Plan, PlanVersion, Process, Responsibility
+
+User = get_user_model()
+Status = PlanVersion.Status
+
+# The actions on a plan that the API offers as endpoints; `plan_actions` also
+# answers for pages the API does not have (the change history).
+PLAN_API_ACTIONS = ("edit", "revise", "confirm-conformance", "distribution")
+
+REVISION_HELP = _("The version's revision this change is based on; a stale one is refused with 409.")
+
+
+# -- small shared serializers ----------------------------------------------------
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+        read_only_fields = fields
+
+
+class VersionRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanVersion
+        fields = ["id", "number", "status", "revision"]
+        read_only_fields = fields
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_("Recorded with the decision.")
+    )
+
+
+class RequestChangesSerializer(serializers.Serializer):
+    # Required by the rule in services.request_changes, which says so with its own message.
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_("Required: what has to change.")
+    )
+
+
+def _active_users(**kwargs):
+    return serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), **kwargs)
+
+
+class VisibleVersionField(serializers.PrimaryKeyRelatedField):
+    """A version id; versions the user may not see do not exist for him or her."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=PlanVersion.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        return PlanVersion.objects.visible_to(self.context["request"].user)
+
+
+class VisibleObjectiveField(serializers.PrimaryKeyRelatedField):
+    """An objective id, of a version the user may see."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Objective.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        visible = PlanVersion.objects.visible_to(self.context["request"].user)
+        return Objective.objects.filter(version__in=visible)
+
+
+# -- processes -----------------------------------------------------------------
+
+
+class ProcessSerializer(serializers.ModelSerializer):
+    owner = _active_users()
+    deputies = _active_users(many=True, required=False)
+    plan = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Process
+        fields = ["id", "name", "description", "owner", "deputies", "plan"]
+
+    def get_plan(self, process) -> int | None:
+        plan = getattr(process, "plan", None)
+        return plan.pk if plan else None
+
+
+# -- objectives and KPIs ---------------------------------------------------------
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    objective = VisibleObjectiveField()
+    revision = serializers.IntegerField(write_only=True, required=False, help_text=REVISION_HELP)
+
+    class Meta:
+        model = Kpi
+        fields = [
+            "id",
+            "objective",
+            "metric",
+            "unit",
+            "direction",
+            "target",
+            "owner",
+            "frequency",
+            "revision",
+        ]
+        extra_kwargs = {"owner": {"queryset": User.objects.filter(is_active=True)}}
+
+
+class ObjectiveSerializer(serializers.ModelSerializer):
+    version = VisibleVersionField()
+    code = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        help_text=_("A short reference such as O1, kept across versions; the next free one when left empty."),
+    )
+    traces_to = serializers.PrimaryKeyRelatedField(
+        queryset=Objective.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("The SMP objective this objective serves (process plans)."),
+    )
+    revision = serializers.IntegerField(write_only=True, required=False, min_value=1, help_text=REVISION_HELP)
+    kpis = KpiSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Objective
+        fields = ["id", "version", "code", "title", "description", "traces_to", "revision", "kpis"]
+        # A clash of codes is refused by services.save_objective, which also picks the next free code.
+        validators = []
+
+
+# -- versions ----------------------------------------------------------------------
+
+
+class VersionSummarySerializer(serializers.ModelSerializer):
+    """A version in a list: its state, not its content."""
+
+    plan_title = serializers.CharField(source="plan.title", read_only=True)
+    plan_kind = serializers.CharField(source="plan.kind", read_only=True)
+    author = PersonSerializer(read_only=True)
+    last_editor = PersonSerializer(read_only=True)
+    approved_by = PersonSerializer(read_only=True, allow_null=True)
+    conforms_to = VersionRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = PlanVersion
+        fields = [
+            "id",
+            "plan",
+            "plan_title",
+            "plan_kind",
+            "number",
+            "status",
+            "revision",
+            "conforms_to",
+            "author",
+            "last_editor",
+            "edited_at",
+            "submitted_at",
+            "approved_at",
+            "approved_by",
+            "communicated_at",
+            "superseded_at",
+            "content_hash",
+        ]
+        read_only_fields = fields
+
+
+class SectionDefinitionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    guidance = serializers.CharField()
+
+
+class ResponsiblePeopleSerializer(serializers.Serializer):
+    """P2: the five responsibilities of a version, each a list of people."""
+
+    review = PersonSerializer(many=True)
+    approval = PersonSerializer(many=True)
+    communication = PersonSerializer(many=True)
+    implementation = PersonSerializer(many=True)
+    updating = PersonSerializer(many=True)
+
+
+class VersionSerializer(VersionSummarySerializer):
+    """A version with its content, what the requesting user may do with it
+    (and what is refused, with the reason), and, for a draft, what still keeps
+    it from being submitted."""
+
+    sections = serializers.SerializerMethodField()
+    sections_html = serializers.SerializerMethodField()
+    section_definitions = serializers.SerializerMethodField()
+    responsibilities = serializers.SerializerMethodField()
+    objectives = ObjectiveSerializer(many=True, read_only=True)
+    available_actions = serializers.SerializerMethodField(
+        help_text=_(
+            "What you may do with the version now: edit, submit, approve, request-changes, "
+            "communicate, acknowledge. `edit` covers the sections, responsibilities, objectives "
+            "and KPIs of a draft; `submit` only once nothing keeps the draft from being submitted."
+        )
+    )
+    refused_actions = serializers.SerializerMethodField(
+        help_text=_(
+            "The actions offered to you that you may not take now, each with the reason "
+            "(e.g. why a manager who is not the named approver cannot approve)."
+        )
+    )
+    submission_problems = serializers.SerializerMethodField()
+
+    class Meta(VersionSummarySerializer.Meta):
+        fields = [
+            *VersionSummarySerializer.Meta.fields,
+            "section_definitions",
+            "sections",
+            "sections_html",
+            "responsibilities",
+            "objectives",
+            "available_actions",
+            "refused_actions",
+            "submission_problems",
+        ]
+        read_only_fields = fields
+
+    def get_sections(self, version) -> dict[str, str]:
+        return {key: version.section_text(key) for key, *_ignored in version.plan.section_definitions}
+
+    def get_sections_html(self, version) -> dict[str, str]:
+        return {
+            key: render_markdown(version.section_text(key))
+            for key, *_ignored in version.plan.section_definitions
+        }
+
+    @extend_schema_field(SectionDefinitionSerializer(many=True))
+    def get_section_definitions(self, version):
+        return [{"key": k, "title": t, "guidance": g} for k, t, g in version.plan.section_definitions]
+
+    @extend_schema_field(ResponsiblePeopleSerializer)
+    def get_responsibilities(self, version):
+        return {
+            kind: PersonSerializer(version.responsible(kind), many=True).data
+            for kind in Responsibility.Kind.values
+        }
+
+    def get_available_actions(self, version) -> list[str]:
+        return self._actions(version).allowed()
+
+    def get_refused_actions(self, version) -> dict[str, str]:
+        return self._actions(version).refused()
+
+    def get_submission_problems(self, version) -> dict[str, list[str]] | None:
+        return self._problems(version)
+
+    def _actions(self, version):
+        # Both action fields render the one answer of permissions.version_actions.
+        cache = self.context.setdefault("_version_actions", {})
+        if version.pk not in cache:
+            cache[version.pk] = permissions.version_actions(
+                self.context["request"].user, version, problems=self._problems(version)
+            )
+        return cache[version.pk]
+
+    def _problems(self, version):
+        if version.status != Status.DRAFT:
+            return None
+        cache = self.context.setdefault("_submission_problems", {})
+        if version.pk not in cache:
+            cache[version.pk] = services.submission_problems(version)
+        return cache[version.pk]
+
+
+class VersionEditSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(
+        min_value=1,
+        help_text=_(
+            "Required, with PATCH too: the revision you started from; if somebody saved since, you get 409."
+        ),
+    )
+    sections = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        help_text=_("Section texts (Markdown) by section key; sections not named keep their text."),
+    )
+
+
+class ResponsibilityAssignmentSerializer(serializers.Serializer):
+    """P2: all five responsibilities at once; a kind left out is cleared."""
+
+    review = _active_users(many=True, required=False)
+    approval = _active_users(many=True, required=False)
+    communication = _active_users(many=True, required=False)
+    implementation = _active_users(many=True, required=False)
+    updating = _active_users(many=True, required=False)
+    revision = serializers.IntegerField(required=False, min_value=1, help_text=REVISION_HELP)
+
+
+# -- responsibilities and acknowledgements (read) --------------------------------
+
+
+class ResponsibilitySerializer(serializers.ModelSerializer):
+    user = PersonSerializer(read_only=True)
+
+    class Meta:
+        model = Responsibility
+        fields = ["id", "version", "kind", "user"]
+        read_only_fields = fields
+
+
+class AcknowledgementSerializer(serializers.ModelSerializer):
+    user = PersonSerializer(read_only=True)
+    acknowledged = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Acknowledgement
+        fields = ["id", "version", "user", "sent_at", "acknowledged", "acknowledged_at"]
+        read_only_fields = fields
+
+    def get_acknowledged(self, acknowledgement) -> bool:
+        return acknowledgement.acknowledged_at is not None
+
+
+# -- plans ----------------------------------------------------------------------
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    """A plan with its versions (that the user may see). Only the
+    representation of one plan says what the user may do with it: in a list
+    that would cost queries per plan."""
+
+    process_name = serializers.CharField(source="process.name", read_only=True, allow_null=True)
+    owner = PersonSerializer(read_only=True, allow_null=True)
+    created_by = PersonSerializer(read_only=True)
+    conforms_to = VersionRefSerializer(
+        read_only=True, allow_null=True, help_text=_("The SMP version this plan conforms to (P1).")
+    )
+    latest_version = VersionRefSerializer(
+        read_only=True, allow_null=True, help_text=_("The newest version (that you may see).")
+    )
+    current_version = VersionRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text=_("The version in force: the newest approved or communicated one."),
+    )
+    versions = VersionRefSerializer(
+        source="versions_newest_first",
+        many=True,
+        read_only=True,
+        help_text=_("Every version (that you may see), newest first."),
+    )
+    distribution_users = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    distribution_groups = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    available_actions = serializers.SerializerMethodField(
+        help_text=_(
+            "What you may do with the plan now (edit, revise, confirm-conformance, distribution); "
+            "only in the representation of one plan (null in lists)."
+        ),
+    )
+    refused_actions = serializers.SerializerMethodField(
+        help_text=_(
+            "The actions on the plan that you may not take now, each with the reason; only in the "
+            "representation of one plan (null in lists)."
+        ),
+    )
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "process",
+            "process_name",
+            "owner",
+            "smp",
+            "conforms_to",
+            "conformance_review_due",
+            "latest_version",
+            "current_version",
+            "versions",
+            "distribution_users",
+            "distribution_groups",
+            "created_by",
+            "created_at",
+            "available_actions",
+            "refused_actions",
+        ]
+        read_only_fields = fields
+
+    def get_available_actions(self, plan) -> list[str] | None:
+        actions = self._actions(plan)
+        return None if actions is None else [name for name in actions.allowed() if name in PLAN_API_ACTIONS]
+
+    def get_refused_actions(self, plan) -> dict[str, str] | None:
+        actions = self._actions(plan)
+        if actions is None:
+            return None
+        return {name: reason for name, reason in actions.refused().items() if name in PLAN_API_ACTIONS}
+
+    def _actions(self, plan):
+        if not self.context.get("detail"):
+            return None
+        cache = self.context.setdefault("_plan_actions", {})
+        if plan.pk not in cache:
+            cache[plan.pk] = permissions.plan_actions(self.context["request"].user, plan)
+        return cache[plan.pk]
+
+
+class PlanCreateSerializer(serializers.Serializer):
+    process = serializers.PrimaryKeyRelatedField(queryset=Process.objects.all())
+    title = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text=_("Defaults to “<process> plan”.")
+    )
+
+
+class PlanTitleSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False)
+    revision = serializers.IntegerField(
+        min_value=1,
+        help_text=_("The revision of the plan's draft you started from; a stale one gives 409."),
+    )
+
+
+class DistributionSerializer(serializers.Serializer):
+    users = _active_users(many=True)
+    groups = serializers.PrimaryKeyRelatedField(many=True, queryset=Group.objects.all())
+
+
+# -- comparing versions (P4) ------------------------------------------------------
+
+
+class CompareQuerySerializer(serializers.Serializer):
+    a = serializers.IntegerField(min_value=1)
+    b = serializers.IntegerField(min_value=1)
+
+
+class DiffRowSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["same", "changed", "added", "removed"])
+    old_html = serializers.CharField(help_text=_("The line in version a, escaped, changed words in <del>."))
+    new_html = serializers.CharField(help_text=_("The line in version b, escaped, changed words in <ins>."))
+
+
+class SectionDiffSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    changed = serializers.BooleanField()
+    old = serializers.CharField(help_text=_("The section's plain text in version a."))
+    new = serializers.CharField(help_text=_("The section's plain text in version b."))
+    rows = DiffRowSerializer(many=True)
+
+
+class ComparisonSerializer(serializers.Serializer):
+    plan = serializers.IntegerField()
+    a = VersionRefSerializer()
+    b = VersionRefSerializer()
+    sections = SectionDiffSerializer(many=True)
+
+
+def comparison(plan, old, new):
+    """What ComparisonSerializer shows: `diff.compare_versions`, section by section."""
+    sections = []
+    for section in diff.compare_versions(old, new):
+        sections.append(
+            {
+                "key": section.key,
+                "title": section.title,
+                "changed": section.changed,
+                "old": section.old_text,
+                "new": section.new_text,
+                "rows": [
+                    {"kind": kind, "old_html": str(left), "new_html": str(right)}
+                    for kind, left, right in section.rows
+                ],
+            }
+        )
+    return {"plan": plan.pk, "a": old, "b": new, "sections": sections}

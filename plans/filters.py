@@ -1,0 +1,63 @@
+"""The one filter of plan lists, for the plans page and the API alike."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext_lazy as _
+
+from .models import Plan, PlanVersion, Process
+
+User = get_user_model()
+
+
+def _visible_plans(request):
+    return Plan.objects.visible_to(request.user).values("pk")
+
+
+class PlanFilter(django_filters.FilterSet):
+    """Filters of plan lists. `status` is where the work on a plan stands: the
+    status of its newest version that the user may see (a plan with an
+    approved version and a newer draft is a draft). Choices only name what
+    the user may see."""
+
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=PlanVersion.Status.choices,
+        method="filter_status",
+        empty_label=_("Any status"),
+        help_text=_("The status of the newest version (that you may see)."),
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Plan.Kind.choices, empty_label=_("Any kind"))
+    process = django_filters.ModelChoiceFilter(
+        label=_("Process"),
+        queryset=lambda request: Process.objects.filter(plan__in=_visible_plans(request)),
+        empty_label=_("Any process"),
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label=_("Owner"),
+        field_name="process__owner",
+        empty_label=_("Anyone"),
+        help_text=_("The process owner (user id in the API)."),
+        queryset=lambda request: (
+            User.objects.filter(is_active=True, owned_processes__plan__in=_visible_plans(request))
+            .distinct()
+            .order_by("last_name", "first_name", "username")
+        ),
+    )
+    conformance_review_due = django_filters.BooleanFilter(label=_("Conformance review due"))
+
+    class Meta:
+        model = Plan
+        fields = ["status", "kind", "process", "owner", "conformance_review_due"]
+
+    # The filters the plans page offers (the API offers all).
+    PAGE_FILTERS = ("status", "process", "owner")
+
+    def filter_status(self, queryset, name, value):
+        visible = PlanVersion.objects.visible_to(self.request.user).values("pk")
+        newest = (
+            PlanVersion.objects.filter(plan=OuterRef("pk"), pk__in=visible)
+            .order_by("-number")
+            .values("status")[:1]
+        )
+        return queryset.annotate(newest_status=Subquery(newest)).filter(newest_status=value)

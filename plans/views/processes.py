@@ -1,0 +1,49 @@
+"""The processes of the SMS: managers create them and name their owners and
+deputies; the object permissions on their plans follow."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+
+from pdca.pages import attempt
+from plans import permissions, services
+from plans.forms import ProcessForm
+from plans.models import Process
+
+
+def process_list(request):
+    """The processes of the SMS with their owners, deputies and plans."""
+    processes = Process.objects.select_related("owner", "plan").prefetch_related("deputies").order_by("name")
+    return render(
+        request,
+        "plans/process_list.html",
+        {
+            "processes": processes,
+            "can_manage": not permissions.manage_processes_refusal(request.user),
+        },
+    )
+
+
+def process_edit(request, process_id=None):
+    """Managers create a process or name its owner and deputies."""
+    process = get_object_or_404(Process, pk=process_id) if process_id else None
+    refusal = permissions.manage_processes_refusal(request.user, creating=process is None)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("plans:processes")
+    form = ProcessForm(request.POST or None, instance=process)
+    outcome = attempt(form)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with outcome:
+            saved = services.save_process(
+                actor=request.user,
+                process=process,
+                name=data["name"],
+                description=data["description"],
+                owner=data["owner"],
+                deputies=list(data["deputies"]),
+            )
+            messages.success(request, f"{saved} is owned by {saved.owner}.")
+            return redirect("plans:processes")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "plans/process_form.html", {"form": form, "process": process}, status=status)

@@ -1,0 +1,127 @@
+"""One version of a plan: its page, and the workflow decisions taken on it
+(submit, approve, request changes, communicate, acknowledge; P3, P6)."""
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from pdca.pages import attempt
+from plans import permissions, services
+from plans.models import Acknowledgement, Kpi, PlanVersion, Responsibility
+from plans.rules import submission_problems
+
+from .common import plan_and_version
+from .plans import keep_typed, live_version_actions, render_refused_on_plan_page
+
+Status = PlanVersion.Status
+
+
+def version_context(request, plan, version):
+    user = request.user
+    objectives = list(
+        version.objectives.select_related("traces_to").prefetch_related(
+            Prefetch("kpis", queryset=Kpi.objects.select_related("owner"))
+        )
+    )
+    responsibilities = list(version.responsibilities.select_related("user"))
+    version._prefetched_objects_cache = {"responsibilities": responsibilities}
+    by_kind = [
+        (kind, label, [r.user for r in responsibilities if r.kind == kind])
+        for kind, label in Responsibility.Kind.choices
+    ]
+    acknowledgement = (
+        Acknowledgement.objects.filter(version=version, user=user).first()
+        if version.status == Status.COMMUNICATED
+        else None
+    )
+    can_edit = permissions.can_edit_plan(user, plan)
+    problems = submission_problems(version) if version.status == Status.DRAFT and can_edit else {}
+    live = live_version_actions(user, version, acknowledgement=acknowledgement, problems=problems)
+    sections = [
+        {"key": key, "title": title, "guidance": guidance, "text": version.section_text(key)}
+        for key, title, guidance in plan.section_definitions
+    ]
+    return {
+        "plan": plan,
+        "version": version,
+        "sections": sections,
+        "objectives": objectives,
+        "responsibilities": by_kind,
+        "editable": bool(live["actions"].edit),
+        "live": live,
+        "checklist": _checklist(plan, problems) if live["actions"].edit else None,
+        "problem_count": sum(len(m) for m in problems.values()),
+        "recipient_count": len(services.distribution_recipients(plan)) if live["actions"].communicate else 0,
+        "other_versions": PlanVersion.objects.visible_to(user)
+        .filter(plan=plan)
+        .exclude(pk=version.pk)
+        .count(),
+    }
+
+
+def _checklist(plan, problems):
+    """The submission checklist: each part of the plan, done or what is missing."""
+    parts = [
+        ("sections", "Every section is written"),
+        ("objectives", "Objectives, each with a KPI" + ("" if plan.is_smp else " and traced to the SMP")),
+        ("responsibilities", "The five responsibilities are named"),
+    ]
+    return [
+        {"label": label, "done": key not in problems, "problems": problems.get(key, [])}
+        for key, label in parts
+    ]
+
+
+def version_detail(request, pk, number):
+    plan, version = plan_and_version(request, pk, number)
+    return render(request, "plans/version_detail.html", version_context(request, plan, version))
+
+
+TRANSITIONS = {
+    "submit": (
+        lambda v, u, c: services.submit_plan(version=v, actor=u, comment=c),
+        "Version {n} is submitted for approval.",
+    ),
+    "approve": (
+        lambda v, u, c: services.approve_plan(version=v, actor=u, comment=c),
+        "Version {n} is approved. It can now be communicated.",
+    ),
+    "request-changes": (
+        lambda v, u, c: services.request_changes(version=v, actor=u, comment=c),
+        "Version {n} is back to draft with your comment.",
+    ),
+    "communicate": (
+        lambda v, u, c: services.communicate_plan(version=v, actor=u, comment=c),
+        "Version {n} is communicated; every recipient is asked to acknowledge it.",
+    ),
+    "acknowledge": (
+        lambda v, u, c: services.acknowledge_plan(version=v, actor=u),
+        "Thank you: you acknowledged version {n}.",
+    ),
+}
+
+
+@require_POST
+def version_transition(request, pk, number, transition):
+    """P3, P6: submit, approve, request changes, communicate, acknowledge. A
+    refusal is shown on the page the user came from, with what he or she typed."""
+    if transition not in TRANSITIONS:
+        raise Http404("No such action.")
+    plan, version = plan_and_version(request, pk, number)
+    perform, done = TRANSITIONS[transition]
+    comment = request.POST.get("comment", "")
+    back_to_version = request.POST.get("return_to") == "version"
+    with attempt() as outcome:
+        perform(version, request.user, comment)
+        messages.success(request, done.format(n=version.number))
+        return redirect(version if back_to_version else plan)
+    typed = {transition.replace("-", "_"): comment}
+    if back_to_version:
+        version.refresh_from_db()
+        context = version_context(request, plan, version)
+        context["refusal"] = outcome.refusal
+        keep_typed(context, typed, [context["live"]])
+        return render(request, "plans/version_detail.html", context, status=outcome.status)
+    return render_refused_on_plan_page(request, plan, outcome.refusal, typed)
