@@ -32,12 +32,28 @@ def is_read_only(user):
     return user.is_authenticated and user.has_role(AUDITOR) and not user.is_superuser
 
 
+def has_business_permission(user, perm):
+    """Whether `user` holds the model permission `perm` ("app_label.codename")
+    through a role or as a direct permission.
+
+    Segregation of duties: the superuser flag grants administration (users,
+    roles, configuration), not business decisions. Django's `has_perm` says
+    yes to every active superuser; this asks only the roles and direct
+    permissions, so that a superuser who is not a manager cannot approve.
+    Inactive people hold no permission, as with `has_perm`. Read once per
+    user instance (`User.business_permissions`)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return perm in user.business_permissions
+
+
 # "app_label.codename" per role; "app_label.view_*" means every view permission of the app.
 ROLE_PERMISSIONS = {
     ADMINISTRATOR: [
         "accounts.add_user",
         "accounts.change_user",
         "accounts.view_user",
+        "accounts.view_people_history",
         "auth.view_group",
         "auth.change_group",
         "plans.view_*",
@@ -47,6 +63,7 @@ ROLE_PERMISSIONS = {
     ],
     MANAGER: [
         "accounts.view_user",
+        "accounts.view_people_history",
         "plans.view_*",
         "plans.approve_plan",
         "plans.add_process",
@@ -75,6 +92,7 @@ ROLE_PERMISSIONS = {
     ],
     AUDITOR: [
         "accounts.view_user",
+        "accounts.view_people_history",
         "plans.view_*",
         "reviews.view_*",
         "improvements.view_*",
@@ -118,17 +136,26 @@ def sync_admin_access(sender, instance, action, reverse=False, pk_set=None, **kw
     """Members of the Administrator role may open the admin site (is_staff),
     where their permissions let them manage users and roles; nobody else may,
     superusers apart."""
-    if action not in {"post_add", "post_remove", "post_clear"}:
-        return
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
+    if action == "pre_clear" and reverse:  # group.user_set.clear(): remember who is in it
+        instance._admin_access_cleared = list(
+            User.objects.filter(groups=instance).values_list("pk", flat=True)
+        )
+        return
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
     if reverse:  # group.user_set changed
-        users = User.objects.filter(pk__in=pk_set) if pk_set else User.objects.filter(groups=instance)
+        if action == "post_clear":
+            pk_set = getattr(instance, "_admin_access_cleared", [])
+        users = User.objects.filter(pk__in=pk_set or [])
     else:
         users = [instance]
     for user in users:
         is_admin = user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists()
         if user.is_staff != is_admin:
-            User.objects.filter(pk=user.pk).update(is_staff=is_admin)
+            # Saved through the model, so that the history shows the access
+            # opening or closing together with the role change that caused it.
             user.is_staff = is_admin
+            user.save(update_fields=["is_staff"])

@@ -17,4 +17,5 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("profile/", views.profile, name="profile"),
+    path("history/", views.people_history, name="people_history"),
 ]

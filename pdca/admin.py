@@ -1,16 +1,22 @@
+"""The admin site administers users, roles and configuration. The records an
+auditor relies on (controlled documents and their parts, acknowledgements,
+decisions, notifications) are shown read-only: nobody adds, changes, deletes
+or reverts them by hand, the superuser included. They change only through the
+services, which check the rules and record the decisions."""
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Decision, Heartbeat, Notification
+from .models import Decision, DecisionChainHead, Heartbeat, Notification, VerificationRun
 
 
-@admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor", "action", "content_type", "object_id", "from_state", "to_state")
-    list_filter = ("action", "content_type")
-    search_fields = ("comment", "actor__username")
-    date_hierarchy = "at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable in the admin, never added, changed or deleted there."""
 
-    # The decision log is only ever added to.
+    def has_add_permission(self, request, obj=None):
+        return False
+
     def has_change_permission(self, request, obj=None):
         return False
 
@@ -18,13 +24,56 @@ class DecisionAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyHistoryAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """A read-only record whose change history is shown, without "revert":
+    reverting would write an old state over the record by hand."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("Records are not reverted by hand.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "sequence",
+        "at",
+        "actor",
+        "action",
+        "content_type",
+        "object_id",
+        "from_state",
+        "to_state",
+    )
+    list_filter = ("action", "content_type")
+    search_fields = ("comment", "actor__username")
+    date_hierarchy = "at"
+    list_select_related = ("actor", "content_type")
+
+
+@admin.register(DecisionChainHead)
+class DecisionChainHeadAdmin(ReadOnlyAdmin):
+    list_display = ("sequence", "hash")
+
+
+@admin.register(VerificationRun)
+class VerificationRunAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "ok", "records_checked", "decisions_checked", "chain_head")
+    list_filter = ("ok",)
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "recipient", "subject", "read_at", "emailed_at")
     list_filter = ("read_at", "emailed_at")
     search_fields = ("subject", "recipient__username")
+    list_select_related = ("recipient",)
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(ReadOnlyAdmin):
     list_display = ("name", "at")

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pdca.settings")
@@ -18,6 +19,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Recomputes every stored content hash and walks the decision chain; a
+    # mismatch is logged, shown on /healthz and sent to the administrators.
+    "verify-records": {
+        "task": "pdca.tasks.verify_records",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Sends every notification whose e-mail has not gone out yet, including
     # those whose on-commit message was lost.
     "send-pending-notification-emails": {

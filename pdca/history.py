@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from simple_history.models import HistoricalRecords
 
+from .decisions import batch
+
 
 @contextmanager
 def acting_as(user):
@@ -39,11 +41,13 @@ def acting_as(user):
 
 
 def atomic_as_actor(func):
-    """A service function: one transaction, history rows attributed to `actor`."""
+    """A service function: one transaction, history rows attributed to `actor`,
+    and its decisions appended to the decision chain at its end (see
+    `pdca.decisions.batch`)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        with transaction.atomic(), acting_as(kwargs.get("actor")):
+        with transaction.atomic(), acting_as(kwargs.get("actor")), batch():
             return func(*args, **kwargs)
 
     return wrapper

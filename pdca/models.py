@@ -5,11 +5,26 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from .exceptions import RuleViolation
 from .registry import decision_label
+
+# The "previous hash" of the first decision.
+GENESIS_HASH = "0" * 64
 
 
 class DecisionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise RuleViolation(_("A decision record is never changed."))
+
+    update.queryset_only = True
+
+    def delete(self):
+        raise RuleViolation(_("A decision record is never deleted."))
+
+    delete.queryset_only = True
+
     def for_object(self, obj):
         return self.filter(
             content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
@@ -18,7 +33,12 @@ class DecisionQuerySet(models.QuerySet):
 
 class Decision(models.Model):
     """Every decision (submit, approve, reject, acknowledge, handover, close) is a
-    record with actor, time and comment. Rows are only ever added."""
+    record with actor, time and comment. Rows are only ever added: the model
+    refuses to change or delete one, the database refuses it too (triggers,
+    see pdca/guards.py), and each row carries the SHA-256 of its fields and of
+    the row before it (a hash chain, `pdca.decisions`), so that a row changed
+    or deleted by raw database access breaks the chain that `verify_records`
+    checks."""
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField()
@@ -29,6 +49,11 @@ class Decision(models.Model):
     comment = models.TextField(blank=True)
     from_state = models.CharField(max_length=40, blank=True)
     to_state = models.CharField(max_length=40, blank=True)
+    # The hash chain: the row's place, the hash of the row before it, and the
+    # hash of its own fields with that previous hash.
+    sequence = models.PositiveBigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64, unique=True)
 
     objects = DecisionQuerySet.as_manager()
 
@@ -39,9 +64,51 @@ class Decision(models.Model):
     def __str__(self):
         return f"{self.actor} {self.action_label} at {self.at:%Y-%m-%d %H:%M}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuleViolation(_("A decision record is never changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuleViolation(_("A decision record is never deleted."))
+
     @property
     def action_label(self):
         return decision_label(self.action)
+
+
+class DecisionChainHead(models.Model):
+    """The newest link of the decision chain: its sequence number and hash. One
+    row, locked by every append, so that appends are serialised and each
+    decision links to exactly one predecessor."""
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self):
+        return f"decision {self.sequence}: {self.hash[:12]}"
+
+
+class VerificationRun(models.Model):
+    """One run of `verify_records`: every stored content hash recomputed and the
+    decision chain walked; what was found, and the chain's head hash at the
+    time, published outside the database in the log and the reports."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    records_checked = models.PositiveIntegerField(default=0)
+    decisions_checked = models.PositiveIntegerField(default=0)
+    chain_head = models.CharField(max_length=64, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        get_latest_by = "started_at"
+
+    def __str__(self):
+        state = "verified" if self.ok else f"{len(self.problems)} problem(s)"
+        return f"Verification of {self.started_at:%Y-%m-%d %H:%M}: {state}"
 
 
 class Notification(models.Model):

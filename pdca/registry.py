@@ -32,6 +32,7 @@ _navigation = {}
 _urls = []
 _api_routes = []
 _demo_seeders = []
+_controlled_models = []
 
 
 # -- decision labels ---------------------------------------------------------
@@ -112,6 +113,20 @@ def register_api_routes(register):
 
 def api_routes():
     return list(_api_routes)
+
+
+# -- records that verify_records checks ------------------------------------------------
+
+
+def register_controlled_document(model):
+    """A controlled document model whose approved records `verify_records`
+    checks every day (their stored hash, and the record against it)."""
+    if model not in _controlled_models:
+        _controlled_models.append(model)
+
+
+def controlled_documents():
+    return list(_controlled_models)
 
 
 # -- demo data ---------------------------------------------------------------

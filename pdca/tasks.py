@@ -20,3 +20,11 @@ def record_heartbeat(name):
 
     Heartbeat.objects.create(name=name)
     return name
+
+
+@shared_task
+def verify_records():
+    """Daily: every stored hash and the decision chain (pdca.verification)."""
+    from .verification import verify_records as run
+
+    return run().ok

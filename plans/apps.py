@@ -17,11 +17,13 @@ class PlansConfig(AppConfig):
 
         for model in (PlanVersion, Objective, Kpi, Responsibility):
             protect_from_deletion(model)
+        registry.register_controlled_document(PlanVersion)
 
         registry.register_decision_labels(
             {
                 "create": _("created the plan"),
                 "submit": _("submitted"),
+                "review": _("reviewed"),
                 "approve": _("approved"),
                 "request_changes": _("requested changes to"),
                 "communicate": _("communicated"),

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from .models import Acknowledgement, Plan, PlanVersion
-from .permissions import is_read_only
+from .permissions import is_manager, is_read_only
 
 PANEL_SIZE = 5
 
@@ -16,7 +16,37 @@ def contribute(user, context):
     panels, stats = context["panels"], context.setdefault("stats", [])
     list_url = reverse("plans:list")
 
-    if user.has_perm("plans.approve_plan") and not is_read_only(user):
+    to_review = PlanVersion.objects.awaiting_review_by(user).order_by("submitted_at", "pk")
+    review_count = 0 if is_read_only(user) else to_review.count()
+    if review_count:
+        panels.append(
+            {
+                "title": "Awaiting your review",
+                "items": [
+                    {
+                        "label": f"{v.plan.title}, version {v.number}",
+                        "url": v.get_absolute_url(),
+                        "meta": f"submitted by {v.author}",
+                        "badge": v.status,
+                        "badge_label": v.get_status_display(),
+                    }
+                    for v in to_review[:PANEL_SIZE]
+                ],
+                "empty": "",
+                "count": review_count,
+                "more_url": reverse("plans:approvals") if review_count > PANEL_SIZE else "",
+            }
+        )
+        stats.append(
+            {
+                "value": review_count,
+                "label": "awaiting your review",
+                "url": reverse("plans:approvals"),
+                "tone": "warn",
+            }
+        )
+
+    if is_manager(user) and not is_read_only(user):
         awaiting = PlanVersion.objects.awaiting_approval_by(user).order_by("submitted_at", "pk")
         count = awaiting.count()
         panels.append(
@@ -96,7 +126,7 @@ def contribute(user, context):
         )
 
     due = Plan.objects.filter(conformance_review_due=True).select_related("process__owner").order_by("title")
-    if not (user.has_perm("plans.approve_plan") or user.is_superuser or is_read_only(user)):
+    if not (is_manager(user) or user.is_superuser or is_read_only(user)):
         due = due.filter(Q(process__owner=user) | Q(process__deputies=user)).distinct()
     due_count = due.count()
     if due_count:

@@ -226,7 +226,7 @@ PROCESSES = [
         "lower",
         "2",
         "quarterly",
-        "in_review",
+        "reviewed",
     ),
     (
         "Service continuity management",
@@ -302,12 +302,12 @@ def _process_sections(name):
     }
 
 
-def _responsibilities(version, actor, owner, approver, communicator):
+def _responsibilities(version, actor, owner, approver, communicator, reviewer=None):
     services.set_responsibilities(
         version=version,
         actor=actor,
         assignments={
-            Responsibility.Kind.REVIEW: [owner],
+            Responsibility.Kind.REVIEW: [reviewer or owner],
             Responsibility.Kind.APPROVAL: [approver],
             Responsibility.Kind.COMMUNICATION: [communicator],
             Responsibility.Kind.IMPLEMENTATION: [owner],
@@ -340,6 +340,7 @@ def _seed_smp(users):
         Group.objects.filter(name__in=[roles.PROCESS_OWNER, roles.MANAGER, roles.STAFF])
     )
     services.submit_plan(version=version, actor=author, comment="First SMP for certification.")
+    services.review_plan(version=version, actor=author, comment="Checked against ISO/IEC 20000-1 clause 4-6.")
     services.approve_plan(version=version, actor=approver, comment="Approved for the certification cycle.")
     services.communicate_plan(version=version, actor=author)
     return Plan.objects.get(pk=smp.pk)
@@ -355,6 +356,7 @@ def _revise_smp(smp, users):
         sections={"scope": SMP_TEXT["scope"] + "\n\nSince this version the Leipzig site is in scope."},
     )
     services.submit_plan(version=version, actor=author)
+    services.review_plan(version=version, actor=author)
     services.approve_plan(version=version, actor=approver, comment="Leipzig in scope.")
     services.communicate_plan(version=version, actor=author)
 
@@ -391,11 +393,16 @@ def _seed_process(row, users, suffix=""):
     plan.distribution_groups.set(Group.objects.filter(name=roles.STAFF))
     if state == "incomplete":
         return plan
-    _responsibilities(version, owner, owner, approver, owner)
+    # P3: the other process owner reviews each plan before the manager approves it.
+    peer = users["Process owner (second)" if owner_key == "Process owner" else "Process owner"]
+    _responsibilities(version, owner, owner, approver, owner, reviewer=peer)
     if state == "draft":
         return plan
     services.submit_plan(version=version, actor=owner, comment="Ready for approval.")
     if state == "in_review":
+        return plan
+    services.review_plan(version=version, actor=peer, comment="Targets match the SMP objectives.")
+    if state == "reviewed":
         return plan
     services.approve_plan(version=version, actor=approver)
     if state in ("approved",):

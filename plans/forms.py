@@ -19,13 +19,12 @@ def active_users():
 
 
 def managers():
-    """Users who hold `plans.approve_plan` (through a role, directly, or as superuser)."""
+    """Users who hold `plans.approve_plan` through a role or directly (the
+    superuser flag is no business right)."""
     permission = Permission.objects.filter(content_type__app_label="plans", codename="approve_plan")
     return (
         active_users()
-        .filter(
-            Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission)
-        )
+        .filter(Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
         .distinct()
     )
 
@@ -134,6 +133,13 @@ class ResponsibilitiesForm(forms.Form):
                 help_text="Only managers approve plans." if approval else "",
                 widget=forms.CheckboxSelectMultiple,
             )
+
+    reviewer_may_approve = forms.BooleanField(
+        required=False,
+        label="The reviewer may also approve",
+        help_text="Allow one person to be named both reviewer and approver; he or she then reviews and "
+        "approves in one step. Without it, the approver decides only after somebody else reviewed the plan.",
+    )
 
     def kind_fields(self):
         return [self[kind] for kind, _ in Responsibility.Kind.choices]

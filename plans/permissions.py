@@ -8,8 +8,11 @@
   updating responsibility. guardian holds the object permission
   `plans.change_plan` of each plan (granted by `sync_plan_permissions`).
   Auditors change nothing.
-- Only a named approver, who is a manager and neither author nor editor,
-  approves or requests changes (P3).
+- P3: a submitted version is reviewed by its named reviewer, then decided by
+  its named approver, who is a manager and neither its author nor an editor.
+  One person is both only where the plan allows it.
+- Business rights follow the roles: the superuser flag administers users and
+  roles but neither approves nor edits plans (`has_business_permission`).
 
 Each `*_refusal` predicate returns why the user may not, or '' if he or she
 may. `plan_actions` and `version_actions` (and, for Do, `implementation_actions`
@@ -17,11 +20,13 @@ and `handover_actions`) give every action with "allowed" or its reason: the
 pages render their buttons from them, the API its `available_actions`.
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
+from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.roles import is_read_only, reads_everything
+from accounts.roles import has_business_permission, is_read_only, reads_everything
 from pdca.actions import Actions
 
 from .models import Acknowledgement, Handover, Kpi, Objective, Plan, PlanVersion, Responsibility
@@ -49,16 +54,38 @@ def history_refusal(user):
 # -- changing plans ------------------------------------------------------------
 
 
+def is_manager(user):
+    """Top management: holds the approval right through a role (not as superuser)."""
+    return user.is_authenticated and has_business_permission(user, APPROVE_PLAN)
+
+
+def holds_change_permission(user, plan):
+    """The object permission `plans.change_plan` on `plan`, granted by
+    `sync_plan_permissions` (guardian's own check would say yes to any
+    superuser). Cached on the plan object for the request."""
+    cache = plan.__dict__.setdefault("_change_permission_of", {})
+    if user.pk not in cache:
+        cache[user.pk] = UserObjectPermission.objects.filter(
+            user=user,
+            content_type=ContentType.objects.get_for_model(Plan),
+            object_pk=str(plan.pk),
+            permission__codename="change_plan",
+        ).exists()
+    return cache[user.pk]
+
+
 def edit_refusal(user, plan):
     """Why `user` may not change `plan`, or '' if he or she may."""
     if not user.is_authenticated:
         return _("Log in to change plans.")
     if is_read_only(user):
         return _("Auditors read plans but cannot change them.")
-    if not user.has_perm(CHANGE_PLAN, plan):
+    if not holds_change_permission(user, plan):
         if plan.is_smp:
             return _("Only the SMP's updating responsibility can change the service management plan.")
-        return _("Only the process owner and deputies change a process plan.")
+        return _(
+            "Only the process owner, the deputies and the updating responsibility change a process plan."
+        )
     return ""
 
 
@@ -67,7 +94,7 @@ def can_edit_plan(user, plan):
 
 
 def create_smp_refusal(user):
-    if is_read_only(user) or not (user.has_perm(APPROVE_PLAN) or user.is_superuser):
+    if is_read_only(user) or not is_manager(user):
         return _("Only top management (a manager) creates the service management plan.")
     return ""
 
@@ -75,7 +102,7 @@ def create_smp_refusal(user):
 def create_process_plan_refusal(user, process):
     if not user.is_authenticated or is_read_only(user):
         return _("Only the owner or a deputy of %(process)s can create its plan.") % {"process": process}
-    if user.is_superuser or process.owner_id == user.pk or process.deputies.filter(pk=user.pk).exists():
+    if process.owner_id == user.pk or process.deputies.filter(pk=user.pk).exists():
         return ""
     return _("Only the owner or a deputy of %(process)s can create its plan.") % {"process": process}
 
@@ -85,8 +112,6 @@ def processes_to_plan_for(user, processes):
     same rule as `create_process_plan_refusal`, as a filter."""
     from django.db.models import Q
 
-    if user.is_superuser:
-        return processes
     if not user.is_authenticated or is_read_only(user):
         return processes.none()
     return processes.filter(Q(owner=user) | Q(deputies=user)).distinct()
@@ -95,7 +120,7 @@ def processes_to_plan_for(user, processes):
 def manage_processes_refusal(user, *, creating=False):
     """Managers create processes and name their owners and deputies."""
     needed = "plans.add_process" if creating else "plans.change_process"
-    if is_read_only(user) or not user.has_perm(needed):
+    if is_read_only(user) or not has_business_permission(user, needed):
         return _("Only managers create processes and name their owners.")
     return ""
 
@@ -125,7 +150,7 @@ def approval_refusal(user, version):
     """P3: a manager named as approver, never the author or an editor."""
     if is_read_only(user):
         return _("Auditors cannot approve plans.")
-    if not user.has_perm(APPROVE_PLAN):
+    if not is_manager(user):
         return _("Only a manager can approve plans.")
     approvers = version.responsible(Responsibility.Kind.APPROVAL)
     if user not in approvers:
@@ -138,12 +163,41 @@ def can_approve(user, version):
     return not approval_refusal(user, version)
 
 
+def reviews_and_approves_at_once(user, version):
+    """P3: where the plan allows one person to be reviewer and approver, that
+    person approves a version in review directly (reviewing it in the same step)."""
+    return (
+        version.status == Status.IN_REVIEW
+        and version.reviewer_may_approve
+        and user in version.responsible(Responsibility.Kind.REVIEW)
+        and not approval_refusal(user, version)
+    )
+
+
+def review_refusal(user, version):
+    """P3: the named reviewer reviews a submitted version before its approval."""
+    if is_read_only(user):
+        return _("Auditors read plans but do not review them for approval.")
+    reviewers = version.responsible(Responsibility.Kind.REVIEW)
+    if user not in reviewers:
+        names = ", ".join(str(u) for u in reviewers) or _("nobody")
+        return _("Only the plan's named reviewer (%(names)s) reviews it before approval.") % {"names": names}
+    return ""
+
+
+def request_changes_refusal(user, version):
+    """P3: the reviewer (while in review) or the approver sends a version back to draft."""
+    if version.status == Status.IN_REVIEW and not review_refusal(user, version):
+        return ""
+    return approval_refusal(user, version)
+
+
 def revise_refusal(user, plan, latest=None):
     refusal = edit_refusal(user, plan)
     if refusal:
         return refusal
     latest = latest if latest is not None else plan.latest_version
-    if latest is not None and latest.status in (Status.DRAFT, Status.IN_REVIEW):
+    if latest is not None and latest.status in PlanVersion.IN_PROGRESS:
         return _(
             "Version %(number)s is still %(status)s: work on it instead of starting another revision."
         ) % {
@@ -187,9 +241,6 @@ def plan_actions(user, plan, *, versions=None):
     return actions
 
 
-NOT_OFFERED = ""
-
-
 def version_actions(user, version, *, problems=None, acknowledgement=None):
     """What `user` may do with `version` now: edit and submit a draft, approve
     or request changes, communicate, acknowledge. `problems`: the draft's
@@ -206,10 +257,27 @@ def version_actions(user, version, *, problems=None, acknowledgement=None):
             left = [message for messages in problems.values() for message in messages]
             actions.add("submit", reason=" ".join(left))
     if version.status == Status.IN_REVIEW:
+        review = review_refusal(user, version)
+        if reviews_and_approves_at_once(user, version):
+            actions.add("approve")
+        elif not review:
+            actions.add("review")
+        else:
+            actions.add("review", False)  # not offered: only the reviewer needs it
+            if user in version.responsible(Responsibility.Kind.APPROVAL) and not approval_refusal(
+                user, version
+            ):
+                actions.refuse(
+                    "approve",
+                    _("It waits for its review first: the named reviewer reviews it before you decide."),
+                )
+            else:
+                actions.add("approve", False)
+        actions.add("request_changes", not request_changes_refusal(user, version))
+    if version.status == Status.REVIEWED:
         refusal = approval_refusal(user, version)
         # Only managers need to know why they cannot decide; to others it is not offered.
-        if refusal and not user.has_perm(APPROVE_PLAN):
-            refusal = NOT_OFFERED
+        if refusal and not is_manager(user):
             actions.add("approve", False)
             actions.add("request_changes", False)
         else:
@@ -237,16 +305,16 @@ def version_actions(user, version, *, problems=None, acknowledgement=None):
 
 
 def sync_plan_permissions(plan):
-    """Grant `plans.change_plan` on `plan` to exactly the people who change it:
-    the process owner and deputies, or the SMP's updating responsibility."""
+    """Grant `plans.change_plan` on `plan` to exactly the people who change it
+    (P2): the updating responsibility of its newest version, and for a process
+    plan its process owner and deputies."""
+    latest = plan.versions.order_by("-number").first()
+    updaters = set(latest.responsible(Responsibility.Kind.UPDATING)) if latest else set()
     if plan.is_smp:
-        source = plan.current_version or plan.latest_version
-        wanted = set(source.responsible(Responsibility.Kind.UPDATING)) if source else set()
-        if not wanted:
-            wanted = {plan.created_by}
+        wanted = updaters or {plan.created_by}
     else:
         process = plan.process
-        wanted = {process.owner, *process.deputies.all()}
+        wanted = {process.owner, *process.deputies.all(), *updaters}
     holders = set(get_users_with_perms(plan, only_with_perms_in=["change_plan"], with_group_users=False))
     for user in holders - wanted:
         remove_perm(CHANGE_PLAN, user, plan)

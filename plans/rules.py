@@ -9,8 +9,9 @@ from .models import Responsibility
 def submission_problems(version):
     """What keeps a draft from being submitted, by part; empty when it can be.
 
-    P2: all five responsibilities, and an approver who did not write or edit
-    it. P1: objectives with KPIs, each tracing to an objective of the SMP
+    P2: all five responsibilities, an approver who did not write or edit it,
+    and a reviewer other than the approver unless the plan allows one person
+    to be both (P3). P1: objectives with KPIs, each tracing to an objective of the SMP
     version the plan conforms to. And every section written."""
     problems = {}
     present = {r.kind for r in version.responsibilities.all()}
@@ -27,6 +28,16 @@ def submission_problems(version):
                 "The approver is the author or last editor of this version, or edited it before: "
                 "name another manager."
             )
+        )
+    reviewers = version.responsible(Responsibility.Kind.REVIEW)
+    both = [str(u) for u in approvers if u in reviewers]
+    if both and not version.reviewer_may_approve:
+        problems.setdefault("responsibilities", []).append(
+            _(
+                "%(names)s is named both reviewer and approver: name another reviewer, or say that the "
+                "reviewer may also approve."
+            )
+            % {"names": ", ".join(both)}
         )
     objectives = list(version.objectives.select_related("traces_to").prefetch_related("kpis"))
     if not objectives:

@@ -5,7 +5,7 @@ from django.db.models import Prefetch
 
 from .models import Kpi, Objective, Plan, PlanVersion, Responsibility
 
-VERSION_STATE = ("plan__process", "author", "last_editor", "approved_by", "conforms_to")
+VERSION_STATE = ("plan__process", "author", "last_editor", "approved_by", "reviewed_by", "conforms_to")
 
 
 def versions_with_content(queryset):
@@ -29,6 +29,15 @@ def plans_visible_to(user):
         .with_current(user)
         .select_related("created_by")
         .prefetch_related("distribution_users", "distribution_groups")
+    )
+
+
+def awaiting_review(user):
+    """P3: the versions waiting for `user`'s review, oldest submission first."""
+    return (
+        PlanVersion.objects.awaiting_review_by(user)
+        .select_related("plan__process__owner")
+        .order_by("submitted_at", "pk")
     )
 
 

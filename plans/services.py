@@ -192,13 +192,15 @@ def update_draft(*, version, actor, expected_revision, sections=None, title=None
 
 
 @atomic_as_actor
-def set_responsibilities(*, version, actor, assignments, expected_revision=None):
+def set_responsibilities(*, version, actor, assignments, expected_revision=None, reviewer_may_approve=None):
     """P2: replace the five responsibilities of a draft. `assignments` maps a
     Responsibility.Kind to a list of users. P3: the approver is a manager and
-    never the plan's author."""
+    never the plan's author; `reviewer_may_approve` says whether one person may
+    be named both reviewer and approver. The named updaters may edit the
+    plan's drafts."""
     version = _draft_for_edit(version, actor, expected_revision)
     approvers = assignments.get(Responsibility.Kind.APPROVAL, [])
-    not_managers = [str(u) for u in approvers if not u.has_perm(permissions.APPROVE_PLAN)]
+    not_managers = [str(u) for u in approvers if not permissions.is_manager(u)]
     if not_managers:
         raise RuleViolation(
             _("The approver must be a manager: %(names)s is not.") % {"names": ", ".join(not_managers)},
@@ -218,9 +220,12 @@ def set_responsibilities(*, version, actor, assignments, expected_revision=None)
         Responsibility,
         default_user=actor,
     )
-    controlled.touch(version, actor=actor)
-    if version.plan.is_smp:
-        permissions.sync_plan_permissions(version.plan)
+    fields = []
+    if reviewer_may_approve is not None:
+        version.reviewer_may_approve = bool(reviewer_may_approve)
+        fields.append("reviewer_may_approve")
+    controlled.touch(version, actor=actor, fields=fields)
+    permissions.sync_plan_permissions(version.plan)
     return version
 
 
@@ -378,9 +383,46 @@ def submit_plan(*, version, actor, comment=""):
         ),
         notices=lambda v: [
             Notice(
+                recipients=v.responsible(Responsibility.Kind.REVIEW),
+                subject=_("Review requested: %(version)s") % {"version": v},
+                body=_("%(actor)s submitted %(version)s for your review before it goes to the approver.")
+                % {"actor": actor, "version": v}
+                + _comment_line(comment),
+                url=v.get_absolute_url(),
+            )
+        ],
+    )
+
+
+@atomic_as_actor
+def review_plan(*, version, actor, comment=""):
+    """in review -> reviewed. P3: the named reviewer reviews the submitted plan
+    before the approver decides on it."""
+
+    def check(locked):
+        _refuse(permissions.review_refusal(actor, locked))
+
+    return transition(
+        version,
+        actor=actor,
+        action="review",
+        source=Status.IN_REVIEW,
+        target=Status.REVIEWED,
+        stamp="reviewed_at",
+        comment=comment,
+        related=("plan__process",),
+        check=check,
+        changes={"reviewed_by": actor},
+        conflict=lambda v: (
+            _("This version is %(status)s, not waiting for its review.")
+            % {"status": v.get_status_display().lower()}
+        ),
+        notices=lambda v: [
+            Notice(
                 recipients=v.responsible(Responsibility.Kind.APPROVAL),
                 subject=_("Approval requested: %(version)s") % {"version": v},
-                body=_("%(actor)s submitted %(version)s for your approval.") % {"actor": actor, "version": v}
+                body=_("%(actor)s reviewed %(version)s; it waits for your approval.")
+                % {"actor": actor, "version": v}
                 + _comment_line(comment),
                 url=v.get_absolute_url(),
             )
@@ -411,6 +453,10 @@ def _require_approved_smp(version):
 
 
 def _not_in_review(version):
+    if version.status == Status.IN_REVIEW:
+        return _(
+            "This version waits for its review first: the named reviewer reviews it before it is approved."
+        )
     return _("This version is %(status)s, not in review: it may have been decided already.") % {
         "status": version.get_status_display().lower()
     }
@@ -418,19 +464,25 @@ def _not_in_review(version):
 
 @atomic_as_actor
 def approve_plan(*, version, actor, comment=""):
-    """in review -> approved. P3: the approver is a named manager, never the
-    author or an editor; a process plan needs an approved SMP. P4: supersedes
-    the previous version. P5: a new SMP version flags older process plans."""
+    """reviewed -> approved. P3: the approver is a named manager, never the
+    author or an editor; the named reviewer reviewed it first; a process plan
+    needs an approved SMP. P4: supersedes the previous version. P5: a new SMP
+    version flags older process plans."""
 
     def check(locked):
         _refuse(permissions.approval_refusal(actor, locked))
         if not locked.plan.is_smp:
             _require_approved_smp(locked)
 
+    if permissions.reviews_and_approves_at_once(actor, version):
+        # Where the plan allows it, the approver who is also its reviewer
+        # reviews and approves in one step; both decisions are recorded.
+        check(lock(version, related=("plan__process",)))
+        version = review_plan(version=version, actor=actor, comment=comment)
     version = controlled.approve(
         version,
         actor=actor,
-        source=Status.IN_REVIEW,
+        source=Status.REVIEWED,
         target=Status.APPROVED,
         comment=comment,
         check=check,
@@ -523,10 +575,10 @@ def flag_conformance_reviews(*, smp_version, actor):
 
 @atomic_as_actor
 def request_changes(*, version, actor, comment):
-    """in review -> draft, with the approver's comment (P3)."""
+    """in review or reviewed -> draft, with the reviewer's or approver's comment (P3)."""
 
     def check(locked):
-        _refuse(permissions.approval_refusal(actor, locked))
+        _refuse(permissions.request_changes_refusal(actor, locked))
         if not (comment or "").strip():
             raise RuleViolation(_("Say what has to change: a comment is required."), field="comment")
 
@@ -534,11 +586,11 @@ def request_changes(*, version, actor, comment):
         version,
         actor=actor,
         action="request_changes",
-        source=Status.IN_REVIEW,
+        source=PlanVersion.AWAITING_DECISION,
         target=Status.DRAFT,
         comment=comment,
         check=check,
-        changes={"submitted_at": None},
+        changes={"submitted_at": None, "reviewed_at": None, "reviewed_by": None},
         conflict=lambda v: (
             _("This version is %(status)s, not in review.") % {"status": v.get_status_display().lower()}
         ),

@@ -160,6 +160,7 @@ class VersionSummarySerializer(serializers.ModelSerializer):
     author = PersonSerializer(read_only=True)
     last_editor = PersonSerializer(read_only=True)
     approved_by = PersonSerializer(read_only=True, allow_null=True)
+    reviewed_by = PersonSerializer(read_only=True, allow_null=True)
     conforms_to = VersionRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -170,13 +171,17 @@ class VersionSummarySerializer(serializers.ModelSerializer):
             "plan_title",
             "plan_kind",
             "number",
+            "title",
             "status",
             "revision",
             "conforms_to",
             "author",
             "last_editor",
             "edited_at",
+            "reviewer_may_approve",
             "submitted_at",
+            "reviewed_at",
+            "reviewed_by",
             "approved_at",
             "approved_by",
             "communicated_at",
@@ -214,7 +219,7 @@ class VersionSerializer(VersionSummarySerializer):
     objectives = ObjectiveSerializer(many=True, read_only=True)
     available_actions = serializers.SerializerMethodField(
         help_text=_(
-            "What you may do with the version now: edit, submit, approve, request-changes, "
+            "What you may do with the version now: edit, submit, review, approve, request-changes, "
             "communicate, acknowledge. `edit` covers the sections, responsibilities, objectives "
             "and KPIs of a draft; `submit` only once nothing keeps the draft from being submitted."
         )
@@ -226,10 +231,21 @@ class VersionSerializer(VersionSummarySerializer):
         )
     )
     submission_problems = serializers.SerializerMethodField()
+    approved_content = serializers.JSONField(
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "The canonical content as approved (null before approval). `content_hash` is the SHA-256 of "
+            "this JSON serialised with sorted keys, no spaces (separators ',' and ':') and UTF-8, "
+            "e.g. in Python: hashlib.sha256(json.dumps(approved_content, sort_keys=True, "
+            "separators=(',', ':'), ensure_ascii=False).encode()).hexdigest()."
+        ),
+    )
 
     class Meta(VersionSummarySerializer.Meta):
         fields = [
             *VersionSummarySerializer.Meta.fields,
+            "approved_content",
             "section_definitions",
             "sections",
             "sections_html",
@@ -309,6 +325,12 @@ class ResponsibilityAssignmentSerializer(serializers.Serializer):
     communication = _active_users(many=True, required=False)
     implementation = _active_users(many=True, required=False)
     updating = _active_users(many=True, required=False)
+    reviewer_may_approve = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Whether one person may be named both reviewer and approver (P3); left out: unchanged."),
+    )
     revision = serializers.IntegerField(required=False, min_value=1, help_text=REVISION_HELP)
 
 

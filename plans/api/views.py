@@ -185,11 +185,12 @@ VERSION_RESPONSES = {200: VersionSerializer, **refusals(400, 403, 404, 409)}
 
 class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
     """Versions of plans (`?plan=`). Only a draft changes (P4); the workflow
-    actions move a version draft -> in review -> approved -> communicated (P3, P6)."""
+    actions move a version draft -> in review -> reviewed -> approved ->
+    communicated (P3, P6)."""
 
     permission_classes = [permissions.PlanAccess]
     # Their rules (who submits, approves, communicates, acknowledges) are checked by the services.
-    transition_actions = {"submit", "approve", "request_changes", "communicate", "acknowledge"}
+    transition_actions = {"submit", "review", "approve", "request_changes", "communicate", "acknowledge"}
     filterset_class = VersionFilter
     ordering_fields = ["number", "edited_at", "submitted_at", "approved_at"]
 
@@ -242,6 +243,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
             actor=request.user,
             assignments=assignments,
             expected_revision=data.get("revision"),
+            reviewer_may_approve=data.get("reviewer_may_approve"),
         )
         return self._respond(version)
 
@@ -261,8 +263,23 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @extend_schema(
         request=CommentSerializer,
         responses=VERSION_RESPONSES,
-        description="in review -> approved, by the named approver, who is a manager and neither "
-        "author nor last editor (P3). Supersedes the previous version (P4).",
+        description="in review -> reviewed, by the named reviewer (P3): the version then waits for "
+        "its approver.",
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        version = self.get_object()
+        comment = self._valid(CommentSerializer)["comment"]
+        services.review_plan(version=version, actor=request.user, comment=comment)
+        return self._respond(version)
+
+    @extend_schema(
+        request=CommentSerializer,
+        responses=VERSION_RESPONSES,
+        description="reviewed -> approved, by the named approver, who is a manager and neither "
+        "author nor an editor (P3). Where the plan allows the reviewer to approve, the named reviewer "
+        "and approver approves a version in review directly (both decisions are recorded). "
+        "Supersedes the previous version (P4).",
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
@@ -274,7 +291,8 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @extend_schema(
         request=RequestChangesSerializer,
         responses=VERSION_RESPONSES,
-        description="in review -> draft, by the named approver, with a comment.",
+        description="in review or reviewed -> draft, by the named reviewer (in review) or approver, "
+        "with a comment.",
     )
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request, pk=None):

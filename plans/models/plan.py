@@ -9,7 +9,7 @@ a SHA-256. Objectives, KPIs and responsibilities are parts of their version.
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -181,11 +181,7 @@ class Plan(models.Model):
     @property
     def draft(self):
         latest = self.latest_version
-        return (
-            latest
-            if latest and latest.status in (PlanVersion.Status.DRAFT, PlanVersion.Status.IN_REVIEW)
-            else None
-        )
+        return latest if latest and latest.status in PlanVersion.IN_PROGRESS else None
 
     @property
     def owner(self):
@@ -204,11 +200,33 @@ class PlanVersionQuerySet(ControlledDocumentQuerySet):
         ).distinct()
 
     def awaiting_approval_by(self, user):
-        return self.filter(
-            status=PlanVersion.Status.IN_REVIEW,
-            responsibilities__kind=Responsibility.Kind.APPROVAL,
-            responsibilities__user=user,
-        ).select_related("plan__process", "author")
+        """P3: reviewed versions that name `user` as approver, and versions in
+        review that `user` reviews and approves at once (where the plan allows it)."""
+        Status = PlanVersion.Status
+        return (
+            self.filter(_names(user, Responsibility.Kind.APPROVAL))
+            .filter(
+                Q(status=Status.REVIEWED)
+                | Q(status=Status.IN_REVIEW, reviewer_may_approve=True)
+                & _names(user, Responsibility.Kind.REVIEW)
+            )
+            .select_related("plan__process", "author")
+        )
+
+    def awaiting_review_by(self, user):
+        """P3: versions in review that name `user` as reviewer (and that he or
+        she does not approve at once)."""
+        return (
+            self.filter(status=PlanVersion.Status.IN_REVIEW)
+            .filter(_names(user, Responsibility.Kind.REVIEW))
+            .exclude(Q(reviewer_may_approve=True) & _names(user, Responsibility.Kind.APPROVAL))
+            .select_related("plan__process", "author")
+        )
+
+
+def _names(user, kind):
+    """The version names `user` for the responsibility `kind`."""
+    return Exists(Responsibility.objects.filter(version=OuterRef("pk"), kind=kind, user=user))
 
 
 class PlanVersion(ControlledDocument):
@@ -219,24 +237,30 @@ class PlanVersion(ControlledDocument):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         IN_REVIEW = "in_review", _("In review")
+        REVIEWED = "reviewed", _("Reviewed")
         APPROVED = "approved", _("Approved")
         COMMUNICATED = "communicated", _("Communicated")
         SUPERSEDED = "superseded", _("Superseded")
 
     IN_FORCE = (Status.APPROVED, Status.COMMUNICATED)
+    # Submitted and not yet decided: waiting for the reviewer, then the approver.
+    IN_PROGRESS = (Status.DRAFT, Status.IN_REVIEW, Status.REVIEWED)
+    AWAITING_DECISION = (Status.IN_REVIEW, Status.REVIEWED)
     EDITABLE_STATES = (Status.DRAFT,)
     APPROVED_STATES = (Status.APPROVED, Status.COMMUNICATED, Status.SUPERSEDED)
     FROZEN_TRANSITIONS = frozenset(
         {
             (Status.IN_REVIEW, Status.DRAFT),
-            (Status.IN_REVIEW, Status.APPROVED),
+            (Status.IN_REVIEW, Status.REVIEWED),
+            (Status.REVIEWED, Status.DRAFT),
+            (Status.REVIEWED, Status.APPROVED),
             (Status.APPROVED, Status.COMMUNICATED),
             (Status.APPROVED, Status.SUPERSEDED),
             (Status.COMMUNICATED, Status.SUPERSEDED),
         }
     )
     AFTER_APPROVAL_FIELDS = ("communicated_at", "superseded_at")
-    CONTENT_FIELDS = ("title", "sections", "conforms_to")
+    CONTENT_FIELDS = ("title", "sections", "conforms_to", "reviewer_may_approve")
     STALE_MESSAGE = _(
         "%(editor)s saved this plan at %(time)s after you opened it. Your text is kept below: "
         "compare it with the current version and save again."
@@ -260,7 +284,17 @@ class PlanVersion(ControlledDocument):
         related_name="conforming_versions",
         help_text="The SMP version this process plan was written against (P1).",
     )
+    # P3: the named reviewer reviews before the approver decides; one person
+    # may do both only if the plan says so.
+    reviewer_may_approve = models.BooleanField(
+        default=False,
+        help_text="The same person may be named reviewer and approver, and then reviews and approves at once.",
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     communicated_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
 
@@ -279,7 +313,7 @@ class PlanVersion(ControlledDocument):
 
     def immutable_message(self):
         """P4: only a draft changes; approved versions never do."""
-        if self.status == self.Status.IN_REVIEW:
+        if self.status in self.AWAITING_DECISION:
             advice = _("It is in review: the approver can request changes, which returns it to draft.")
         else:
             advice = _("Approved versions never change: use “Revise” to start a new draft revision.")
@@ -348,6 +382,12 @@ class PlanVersion(ControlledDocument):
             "responsibilities": sorted(
                 ({"kind": r.kind, "user": person(r.user)} for r in responsibilities),
                 key=lambda r: (r["kind"], r["user"]["id"]),
+            ),
+            "reviewer_may_approve": self.reviewer_may_approve,
+            "review": (
+                {"by": person(self.reviewed_by), "at": self.reviewed_at.isoformat()}
+                if self.reviewed_at
+                else None
             ),
             "author": person(self.author),
         }

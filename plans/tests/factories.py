@@ -66,10 +66,18 @@ def draft_smp(manager, approver):
     return Plan.objects.get(pk=smp.pk)
 
 
+def submit_and_review(version, author, reviewer=None):
+    """P3: the author submits, the named reviewer (the author's colleague in
+    these builders: the `others` of `assign_all_responsibilities`) reviews."""
+    services.submit_plan(version=version, actor=author)
+    services.review_plan(version=version, actor=reviewer or author)
+    return version
+
+
 def approved_smp(manager, approver):
     smp = draft_smp(manager, approver)
     version = smp.latest_version
-    services.submit_plan(version=version, actor=manager)
+    submit_and_review(version, manager)
     services.approve_plan(version=version, actor=approver)
     return Plan.objects.get(pk=smp.pk)
 
@@ -88,6 +96,6 @@ def draft_process_plan(owner, approver, process=None, name="Incident management"
 
 def approved_process_plan(owner, approver, **kwargs):
     plan = draft_process_plan(owner, approver, **kwargs)
-    services.submit_plan(version=plan.latest_version, actor=owner)
+    submit_and_review(plan.latest_version, owner)
     services.approve_plan(version=plan.latest_version, actor=approver)
     return Plan.objects.get(pk=plan.pk)

@@ -59,10 +59,19 @@ def test_a_new_process_owner_takes_over_the_plan(api_for, process_plan, owner, o
     assert response.json()["plan"] == process_plan.pk
     version = process_plan.latest_version
     body = {"revision": version.revision, "sections": {"roles": "New owner."}}
-    assert api_for(owner).patch(f"/api/v1/versions/{version.pk}/", body, format="json").status_code == 403
     assert (
         api_for(other_owner).patch(f"/api/v1/versions/{version.pk}/", body, format="json").status_code == 200
     )
+    # P2: the old owner stays the draft's named updater until the new owner names another.
+    people = {kind: [other_owner.pk] for kind in ("review", "communication", "implementation", "updating")}
+    response = api_for(other_owner).put(
+        f"/api/v1/versions/{version.pk}/responsibilities/",
+        {**people, "approval": [manager.pk]},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = {"revision": response.json()["revision"], "sections": {"roles": "Old owner."}}
+    assert api_for(owner).patch(f"/api/v1/versions/{version.pk}/", body, format="json").status_code == 403
 
 
 # -- plans ---------------------------------------------------------------------------

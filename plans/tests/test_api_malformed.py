@@ -15,6 +15,7 @@ from pdca.models import Decision
 from plans import services
 from plans.do import services as implementation
 from plans.models import Handover, Kpi, KpiAssignment, Milestone, Plan
+from plans.tests import factories
 
 NOT_A_JSON_OBJECT = [
     pytest.param([], id="empty-array"),
@@ -210,7 +211,7 @@ def test_a_manager_who_is_not_the_approver_is_told_why_he_cannot_decide(
     api_for, process_plan, owner, manager, manager2, auditor
 ):
     version = process_plan.latest_version
-    services.submit_plan(version=version, actor=owner)
+    factories.submit_and_review(version, owner)
     url = f"/api/v1/versions/{version.pk}/"
 
     as_other_manager = api_for(manager2).get(url).json()

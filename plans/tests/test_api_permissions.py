@@ -95,6 +95,7 @@ def test_only_the_named_approver_approves_the_plan(
     version = plans[which].latest_version
     author = owner if which == "own" else other_owner
     assert api_for(author).post(f"/api/v1/versions/{version.pk}/submit/").status_code == 200
+    assert api_for(author).post(f"/api/v1/versions/{version.pk}/review/").status_code == 200
     before = _snapshot(version)
     response = api_for(request.getfixturevalue(role)).post(f"/api/v1/versions/{version.pk}/approve/")
     assert response.status_code == expected[3], response.json()

@@ -53,12 +53,13 @@ def test_the_author_cannot_approve_his_own_plan(api_for, manager, manager2):
     version = smp.latest_version
     api = api_for(manager)
     assert api.post(f"/api/v1/versions/{version.pk}/submit/").status_code == 200
+    assert api.post(f"/api/v1/versions/{version.pk}/review/").status_code == 200
 
     response = api.post(f"/api/v1/versions/{version.pk}/approve/")
 
     assert response.status_code == 403
     assert "named approver" in response.json()["detail"]
-    assert _version(version.pk).status == Status.IN_REVIEW
+    assert _version(version.pk).status == Status.REVIEWED
 
 
 @pytest.mark.django_db
@@ -90,12 +91,13 @@ def test_a_process_plan_cannot_be_approved_while_the_smp_has_no_approved_version
     plan = factories.draft_process_plan(owner, manager)
     version = plan.latest_version
     assert api_for(owner).post(f"/api/v1/versions/{version.pk}/submit/").status_code == 200
+    assert api_for(owner).post(f"/api/v1/versions/{version.pk}/review/").status_code == 200
 
     response = api_for(manager).post(f"/api/v1/versions/{version.pk}/approve/")
 
     assert response.status_code == 400
     assert "no approved version" in response.json()["detail"]
-    assert _version(version.pk).status == Status.IN_REVIEW
+    assert _version(version.pk).status == Status.REVIEWED
 
 
 @pytest.mark.django_db
@@ -190,6 +192,7 @@ def test_an_unknown_section_is_refused_per_field(api_for, process_plan, owner):
 def test_a_second_approval_is_refused_with_409(api_for, process_plan, owner, manager):
     version = process_plan.latest_version
     api_for(owner).post(f"/api/v1/versions/{version.pk}/submit/")
+    api_for(owner).post(f"/api/v1/versions/{version.pk}/review/")
     api = api_for(manager)
     assert (
         api.post(f"/api/v1/versions/{version.pk}/approve/", {"comment": "Fine"}, format="json").status_code
@@ -299,6 +302,7 @@ def test_revise_creates_the_next_version_and_approving_it_supersedes_the_previou
         format="json",
     )
     assert api.post(f"/api/v1/versions/{draft['id']}/submit/").status_code == 200
+    assert api.post(f"/api/v1/versions/{draft['id']}/review/").status_code == 200
     assert api_for(manager).post(f"/api/v1/versions/{draft['id']}/approve/").status_code == 200
 
     versions = {
@@ -352,6 +356,7 @@ def test_a_new_smp_version_flags_older_process_plans_and_confirming_conformance_
         format="json",
     )
     assert api.post(f"/api/v1/versions/{draft['id']}/submit/").status_code == 200
+    assert api.post(f"/api/v1/versions/{draft['id']}/review/").status_code == 200
     assert api_for(manager).post(f"/api/v1/versions/{draft['id']}/approve/").status_code == 200
 
     owner_api = api_for(owner)
@@ -396,9 +401,16 @@ def test_the_representation_offers_what_the_user_may_do(api_for, process_plan, o
     assert api_for(auditor).get(url).json()["available_actions"] == []
 
     api_for(owner).post(f"{url}submit/")
-    assert api_for(manager).get(url).json()["available_actions"] == ["approve", "request-changes"]
+    # P3: in review, the named reviewer acts; the approver may only send it back.
+    waiting = api_for(manager).get(url).json()
+    assert waiting["available_actions"] == ["request-changes"]
+    assert "review first" in waiting["refused_actions"]["approve"]
     in_review = api_for(owner).get(url).json()
-    assert in_review["available_actions"] == [] and in_review["submission_problems"] is None
+    assert in_review["available_actions"] == ["review", "request-changes"]
+    assert in_review["submission_problems"] is None
+    api_for(owner).post(f"{url}review/")
+    assert api_for(manager).get(url).json()["available_actions"] == ["approve", "request-changes"]
+    assert api_for(owner).get(url).json()["available_actions"] == []
     assert api_for(owner).get(f"/api/v1/plans/{process_plan.pk}/").json()["available_actions"] == [
         "distribution"
     ]
@@ -420,6 +432,8 @@ def test_section_html_is_sanitised(api_for, process_plan, owner):
 def test_the_approval_queue_lists_what_awaits_my_approval(api_for, process_plan, owner, manager, manager2):
     version = process_plan.latest_version
     api_for(owner).post(f"/api/v1/versions/{version.pk}/submit/")
+    assert api_for(manager).get("/api/v1/versions/?awaiting_my_approval=true").json()["results"] == []
+    api_for(owner).post(f"/api/v1/versions/{version.pk}/review/")
     mine = api_for(manager).get("/api/v1/versions/?awaiting_my_approval=true").json()["results"]
     assert [v["id"] for v in mine] == [version.pk]
     assert api_for(manager2).get("/api/v1/versions/?awaiting_my_approval=true").json()["results"] == []

@@ -99,6 +99,10 @@ def test_process_plan_journey_from_draft_to_compared_revision(login_in_browser, 
     page.get_by_label("Note for the approver").fill("First version, please review.")
     page.get_by_role("button", name="Submit version 1 for approval").click()
     saved(page, "Version 1 is submitted for approval.")
+    # P3: the named reviewer (the owner's review responsibility) reviews it first.
+    page.get_by_label("Review note for the approver").fill("Checked against the SMP.")
+    page.get_by_role("button", name="Mark version 1 as reviewed").click()
+    saved(page, "Version 1 is reviewed")
 
     # The manager finds it on the dashboard, approves and communicates it.
     page = switch_user(page, login_in_browser, manager)
@@ -133,12 +137,14 @@ def test_process_plan_journey_from_draft_to_compared_revision(login_in_browser, 
     saved(page, "“Purpose and scope” is saved.")
     page.get_by_role("button", name="Submit version 2 for approval").click()
     saved(page, "Version 2 is submitted for approval.")
+    page.get_by_role("button", name="Mark version 2 as reviewed").click()
+    saved(page, "Version 2 is reviewed")
 
     # The manager compares the two versions before deciding.
     page = switch_user(page, login_in_browser, manager)
     page.get_by_role("navigation", name="Phases").get_by_role("link", name="Plan", exact=True).click()
     page.get_by_role("link", name=re.compile("Awaiting your approval")).click()
-    page.get_by_role("link", name="Review version 2 of Incident management plan").click()
+    page.get_by_role("link", name="Decide on version 2 of Incident management plan").click()
     page.get_by_role("link", name="Compare versions").click()
     expect(page.get_by_role("heading", name="Compare versions")).to_be_visible()
     changed = page.locator("section", has=page.get_by_role("heading", name="Purpose and scope"))

@@ -41,6 +41,7 @@ def test_two_approvals_at_once_give_one_transition_and_one_refusal(owner, manage
     plan = factories.draft_process_plan(owner, manager)
     version = plan.latest_version
     services.submit_plan(version=version, actor=owner)
+    services.review_plan(version=version, actor=owner)
 
     results = _at_once(
         lambda: services.approve_plan(version=version, actor=manager),
@@ -58,6 +59,7 @@ def test_approval_and_request_for_changes_at_once_give_one_decision(owner, manag
     plan = factories.draft_process_plan(owner, manager)
     version = plan.latest_version
     services.submit_plan(version=version, actor=owner)
+    services.review_plan(version=version, actor=owner)
 
     results = _at_once(
         lambda: services.approve_plan(version=version, actor=manager),

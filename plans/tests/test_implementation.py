@@ -184,6 +184,7 @@ def test_kpi_operators_carry_over_to_the_next_approved_version(implementing_plan
     _assign_all_kpis(implementing_plan, owner, operators[0])
     draft = services.revise_plan(plan=implementing_plan, actor=owner)
     services.submit_plan(version=draft, actor=owner)
+    services.review_plan(version=draft, actor=owner)
     services.approve_plan(version=draft, actor=manager)
     new_kpis = Kpi.objects.filter(objective__version=draft)
     assert new_kpis.exists()

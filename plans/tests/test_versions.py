@@ -88,6 +88,7 @@ def test_revise_creates_the_next_draft_and_approving_it_supersedes_the_old(appro
     assert old.sections["roles"] != "New roles"
     assert old.content_hash == old.compute_hash()
     services.submit_plan(version=draft, actor=owner)
+    services.review_plan(version=draft, actor=owner)
     services.approve_plan(version=draft, actor=manager)
     old.refresh_from_db()
     assert old.status == Status.SUPERSEDED
@@ -128,6 +129,7 @@ def test_process_plan_records_the_smp_version_it_conforms_to(approved_plan, smp)
 def test_new_smp_version_flags_process_plans_on_older_versions(approved_plan, smp, manager, manager2, owner):
     draft = services.revise_plan(plan=smp, actor=manager2)
     services.submit_plan(version=draft, actor=manager2)
+    services.review_plan(version=draft, actor=manager2)
     services.approve_plan(version=draft, actor=manager)
     plan = Plan.objects.get(pk=approved_plan.pk)
     assert plan.conformance_review_due
@@ -147,6 +149,7 @@ def test_process_plan_on_the_current_smp_version_is_not_flagged(smp, owner, mana
     on_v1 = factories.approved_process_plan(owner, manager)
     draft = services.revise_plan(plan=smp, actor=manager2)
     services.submit_plan(version=draft, actor=manager2)
+    services.review_plan(version=draft, actor=manager2)
     services.approve_plan(version=draft, actor=manager)
     on_v2 = factories.approved_process_plan(other_owner, manager, name="Change management")
     assert Plan.objects.get(pk=on_v1.pk).conformance_review_due
@@ -159,11 +162,13 @@ def test_revising_a_flagged_plan_traces_objectives_to_the_new_smp_version(
 ):
     smp_draft = services.revise_plan(plan=smp, actor=manager2)
     services.submit_plan(version=smp_draft, actor=manager2)
+    services.review_plan(version=smp_draft, actor=manager2)
     services.approve_plan(version=smp_draft, actor=manager)
     draft = services.revise_plan(plan=Plan.objects.get(pk=approved_plan.pk), actor=owner)
     assert draft.conforms_to == smp_draft
     assert all(o.traces_to.version_id == smp_draft.pk for o in draft.objectives.all())
     services.submit_plan(version=draft, actor=owner)
+    services.review_plan(version=draft, actor=owner)
     services.approve_plan(version=draft, actor=manager)
     assert not Plan.objects.get(pk=approved_plan.pk).conformance_review_due
 

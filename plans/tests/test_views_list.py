@@ -25,13 +25,14 @@ def approved_plan_of_other(smp, other_owner, manager):
 
 
 def submitted_plans(count, approver, start=0):
-    """`count` process plans in review, each of another process owner, all naming `approver`."""
+    """`count` process plans reviewed and waiting for approval, each of another
+    process owner, all naming `approver`."""
     plans = []
     for n in range(start, start + count):
         owner = UserFactory(username=f"po{n}", roles=[roles.PROCESS_OWNER])
         process = factories.ProcessFactory(name=f"Process {n:02d}", owner=owner)
         plan = factories.draft_process_plan(owner, approver, process=process)
-        services.submit_plan(version=plan.latest_version, actor=owner)
+        factories.submit_and_review(plan.latest_version, owner)
         plans.append(plan)
     return plans
 
@@ -108,7 +109,7 @@ def test_approval_queue_lists_versions_awaiting_the_users_approval(
     process_plan, client_for, owner, manager, manager2
 ):
     version = process_plan.latest_version
-    services.submit_plan(version=version, actor=owner)
+    factories.submit_and_review(version, owner)
     html = client_for(manager).get(reverse("plans:approvals")).content.decode()
     assert process_plan.title in html and "Olivia Owen" in html
     assert version.get_absolute_url() in html
@@ -149,6 +150,7 @@ def test_dashboard_shows_the_owner_a_conformance_review_due(
         sections={"scope": "A wider scope."},
     )
     services.submit_plan(version=revision, actor=manager2)
+    services.review_plan(version=revision, actor=manager2)
     services.approve_plan(version=revision, actor=manager)
     response = client_for(owner).get(reverse("dashboard"))
     titles = [p["title"] for p in response.context["panels"]]
@@ -177,6 +179,7 @@ def test_staff_do_not_learn_of_versions_that_were_never_communicated(client_for,
     services.communicate_plan(version=plan.current_version, actor=owner)
     draft = services.revise_plan(plan=plan, actor=owner)
     services.submit_plan(version=draft, actor=owner)
+    services.review_plan(version=draft, actor=owner)
     services.approve_plan(version=draft, actor=manager)  # approved, not yet communicated
     html = client_for(staff).get("/plans/").content.decode()
     row = html[html.index(plan.title) :]

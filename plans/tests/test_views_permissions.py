@@ -107,7 +107,7 @@ def test_only_the_process_owner_submits(role, plan_key, plans, users):
 @pytest.mark.parametrize("role", ROLES)
 def test_only_the_named_manager_approves(role, plan_key, plans, users):
     plan = plans[plan_key]
-    services.submit_plan(version=plan.latest_version, actor=users[EDITOR_OF[plan_key]])
+    factories.submit_and_review(plan.latest_version, users[EDITOR_OF[plan_key]])
     client = browser_for(users[role])
     before = snapshot(plan)
     response = client.post(reverse("plans:transition", args=[plan.pk, 1, "approve"]))

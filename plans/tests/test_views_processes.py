@@ -3,7 +3,8 @@ object permissions follow the owner."""
 
 import pytest
 
-from plans.models import Process
+from plans.models import Plan, Process
+from plans.tests import factories
 from plans.tests.factories import ProcessFactory
 
 
@@ -65,7 +66,11 @@ def test_a_new_owner_takes_over_the_plan_in_the_browser(
         f"/plans/processes/{process.pk}/", {"name": process.name, "owner": other_owner.pk}
     )
     assert permissions.can_edit_plan(other_owner, process_plan)
-    assert not permissions.can_edit_plan(owner, process_plan)
+    # P2: the old owner is still the draft's named updater, and keeps editing it
+    # until the new owner names someone else.
+    assert permissions.can_edit_plan(owner, process_plan)
+    factories.assign_all_responsibilities(process_plan.latest_version, other_owner, manager)
+    assert not permissions.can_edit_plan(owner, Plan.objects.get(pk=process_plan.pk))
 
 
 @pytest.mark.django_db

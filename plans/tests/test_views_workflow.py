@@ -70,9 +70,16 @@ def test_a_complete_draft_is_ready_to_submit(process_plan, owner):
     assert "Submit version 1 for approval" in html
 
 
-def test_submit_then_approve_through_the_pages(process_plan, owner, manager):
+def test_submit_review_then_approve_through_the_pages(process_plan, owner, manager):
     response = transition(browser_for(owner), process_plan, 1, "submit", comment="Ready for review")
     assert response.status_code == 302 and status_of(process_plan) == Status.IN_REVIEW
+    # P3: the approver waits for the named reviewer (here the owner's own review responsibility).
+    waiting = browser_for(manager).get(process_plan.get_absolute_url()).content.decode()
+    assert "Approve version 1" not in waiting and "waits for its review first" in waiting
+    reviewer_page = browser_for(owner).get(process_plan.get_absolute_url()).content.decode()
+    assert "Mark version 1 as reviewed" in reviewer_page
+    response = transition(browser_for(owner), process_plan, 1, "review", comment="Checked against the SMP")
+    assert response.status_code == 302 and status_of(process_plan) == Status.REVIEWED
     detail = browser_for(manager).get(process_plan.get_absolute_url()).content.decode()
     assert "Approve version 1" in detail and "Ready for review" in detail
     response = transition(browser_for(manager), process_plan, 1, "approve", comment="Good plan")
@@ -82,7 +89,7 @@ def test_submit_then_approve_through_the_pages(process_plan, owner, manager):
 
 def test_self_approval_is_refused(manager, manager2):
     smp = factories.draft_smp(manager, manager2)
-    services.submit_plan(version=smp.latest_version, actor=manager)
+    factories.submit_and_review(smp.latest_version, manager)
     client = browser_for(manager)
     detail = client.get(smp.get_absolute_url()).content.decode()
     assert "Approve version 1" not in detail  # no button for the author
@@ -92,7 +99,7 @@ def test_self_approval_is_refused(manager, manager2):
     assert response.status_code == 403
     html = response.content.decode()
     assert "named approver" in html and "I approve my own plan" in html
-    assert status_of(smp) == Status.IN_REVIEW
+    assert status_of(smp) == Status.REVIEWED
 
 
 def test_an_author_named_as_approver_still_cannot_approve(manager, manager2):
@@ -101,21 +108,21 @@ def test_an_author_named_as_approver_still_cannot_approve(manager, manager2):
     # Should the author be named approver after all (here: behind the services'
     # back, while the version is a draft and may still change) ...
     Responsibility.objects.filter(version=version, kind=Responsibility.Kind.APPROVAL).update(user=manager)
-    PlanVersion.objects.filter(pk=version.pk).update(status=Status.IN_REVIEW)
+    PlanVersion.objects.filter(pk=version.pk).update(status=Status.REVIEWED)
     response = transition(browser_for(manager), smp, 1, "approve")
     assert response.status_code == 403
     assert "the approver is never the plan&#x27;s author" in response.content.decode()
-    assert status_of(smp) == Status.IN_REVIEW
+    assert status_of(smp) == Status.REVIEWED
 
 
 def test_process_plan_approval_is_refused_while_the_smp_is_unapproved(manager, manager2, owner):
     factories.draft_smp(manager2, manager)
     plan = factories.draft_process_plan(owner, manager)
-    services.submit_plan(version=plan.latest_version, actor=owner)
+    factories.submit_and_review(plan.latest_version, owner)
     response = transition(browser_for(manager), plan, 1, "approve")
     assert response.status_code == 400
     assert "The service management plan has no approved version yet" in response.content.decode()
-    assert status_of(plan) == Status.IN_REVIEW
+    assert status_of(plan) == Status.REVIEWED
 
 
 def test_request_changes_needs_a_comment(process_plan, owner, manager):
@@ -135,7 +142,7 @@ def test_request_changes_needs_a_comment(process_plan, owner, manager):
 
 
 def test_a_second_approval_is_refused_with_a_conflict(process_plan, owner, manager):
-    services.submit_plan(version=process_plan.latest_version, actor=owner)
+    factories.submit_and_review(process_plan.latest_version, owner)
     client = browser_for(manager)
     assert transition(client, process_plan, 1, "approve").status_code == 302
     again = transition(client, process_plan, 1, "approve")
@@ -227,6 +234,7 @@ def approve_new_smp_version(manager, manager2):
         sections={"scope": "All services, now including the new data centre."},
     )
     services.submit_plan(version=draft, actor=manager2)
+    services.review_plan(version=draft, actor=manager2)
     services.approve_plan(version=draft, actor=manager)
 
 
@@ -254,7 +262,7 @@ def test_the_decision_timeline_names_actor_action_and_comment(approved_plan, own
 
 
 def test_the_approval_queue_links_to_a_version_page_with_the_decision_buttons(process_plan, owner, manager):
-    services.submit_plan(version=process_plan.latest_version, actor=owner)
+    factories.submit_and_review(process_plan.latest_version, owner)
     html = browser_for(manager).get(reverse("plans:version", args=[process_plan.pk, 1])).content.decode()
     assert "Approve version 1" in html and "Request changes" in html
     assert 'name="return_to" value="version"' in html

@@ -68,9 +68,10 @@ def test_author_cannot_approve_own_plan(manager, manager2):
     smp = factories.draft_smp(manager, manager2)
     version = smp.latest_version
     services.submit_plan(version=version, actor=manager)
+    services.review_plan(version=version, actor=manager)
     with pytest.raises(NotAllowed):
         services.approve_plan(version=version, actor=manager)
-    assert PlanVersion.objects.get(pk=version.pk).status == Status.IN_REVIEW
+    assert PlanVersion.objects.get(pk=version.pk).status == Status.REVIEWED
 
 
 @pytest.mark.django_db
@@ -97,13 +98,14 @@ def test_last_editor_cannot_approve(manager, manager2):
     )
     with pytest.raises(RuleViolation) as refused:
         services.submit_plan(version=version, actor=manager)
+        services.review_plan(version=version, actor=manager)
     assert "author or last editor" in refused.value.message
     # And should such a version reach review anyway, the approval itself refuses.
-    PlanVersion.objects.filter(pk=version.pk).update(status=Status.IN_REVIEW)
+    PlanVersion.objects.filter(pk=version.pk).update(status=Status.REVIEWED)
     with pytest.raises(NotAllowed) as refused:
         services.approve_plan(version=version, actor=manager2)
     assert "last editor" in refused.value.message
-    assert PlanVersion.objects.get(pk=version.pk).status == Status.IN_REVIEW
+    assert PlanVersion.objects.get(pk=version.pk).status == Status.REVIEWED
 
 
 @pytest.mark.django_db
@@ -111,6 +113,7 @@ def test_only_the_named_approver_approves(smp, owner, manager, manager2):
     plan = factories.draft_process_plan(owner, manager)
     version = plan.latest_version
     services.submit_plan(version=version, actor=owner)
+    services.review_plan(version=version, actor=owner)
     with pytest.raises(NotAllowed) as refused:
         services.approve_plan(version=version, actor=manager2)
     assert "named approver" in refused.value.message
@@ -122,10 +125,11 @@ def test_process_plan_cannot_be_approved_while_the_smp_is_unapproved(manager, ma
     plan = factories.draft_process_plan(owner, manager)
     version = plan.latest_version
     services.submit_plan(version=version, actor=owner)
+    services.review_plan(version=version, actor=owner)
     with pytest.raises(RuleViolation) as refused:
         services.approve_plan(version=version, actor=manager)
     assert "no approved version" in refused.value.message
-    assert PlanVersion.objects.get(pk=version.pk).status == Status.IN_REVIEW
+    assert PlanVersion.objects.get(pk=version.pk).status == Status.REVIEWED
 
 
 @pytest.mark.django_db
@@ -134,6 +138,7 @@ def test_full_workflow_records_every_transition(smp, owner, manager, staff):
     plan.distribution_users.add(staff)
     version = plan.latest_version
     services.submit_plan(version=version, actor=owner, comment="Ready")
+    services.review_plan(version=version, actor=owner)
     services.approve_plan(version=version, actor=manager, comment="Fine")
     services.communicate_plan(version=version, actor=owner)
     version.refresh_from_db()
@@ -142,6 +147,7 @@ def test_full_workflow_records_every_transition(smp, owner, manager, staff):
     actions = list(Decision.objects.for_object(version).values_list("action", "actor__username", "to_state"))
     assert actions == [
         ("submit", "owner", "in_review"),
+        ("review", "owner", "reviewed"),
         ("approve", "manager", "approved"),
         ("communicate", "owner", "communicated"),
     ]
@@ -164,6 +170,7 @@ def test_request_changes_returns_the_plan_to_draft_with_a_comment(process_plan, 
 def test_a_second_approval_of_the_same_version_is_refused(process_plan, owner, manager):
     version = process_plan.latest_version
     services.submit_plan(version=version, actor=owner)
+    services.review_plan(version=version, actor=owner)
     services.approve_plan(version=version, actor=manager)
     with pytest.raises(Conflict):
         services.approve_plan(version=version, actor=manager)

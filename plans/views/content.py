@@ -76,7 +76,13 @@ def responsibilities_edit(request, pk, number):
         initial = {
             kind: [r.user_id for r in current if r.kind == kind] for kind, _ in Responsibility.Kind.choices
         }
-        form = ResponsibilitiesForm(initial={**initial, "revision": version.revision})
+        form = ResponsibilitiesForm(
+            initial={
+                **initial,
+                "revision": version.revision,
+                "reviewer_may_approve": version.reviewer_may_approve,
+            }
+        )
     else:
         form = ResponsibilitiesForm(request.POST)
     outcome = attempt(form)
@@ -87,6 +93,7 @@ def responsibilities_edit(request, pk, number):
                 actor=request.user,
                 assignments=form.assignments(),
                 expected_revision=form.cleaned_data["revision"],
+                reviewer_may_approve=form.cleaned_data["reviewer_may_approve"],
             )
             messages.success(request, "The responsibilities are saved.")
             return redirect(f"{version.get_absolute_url()}#responsibilities")

@@ -49,7 +49,7 @@ def plan_list(request):
                 request.user, Process.objects.filter(plan__isnull=True)
             ).exists(),
             "awaiting_approval": PlanVersion.objects.awaiting_approval_by(request.user).count()
-            if request.user.has_perm(permissions.APPROVE_PLAN)
+            if permissions.is_manager(request.user)
             else 0,
         },
     )
@@ -122,7 +122,7 @@ def plan_context(request, plan, versions=None):
     versions = versions if versions is not None else visible_versions(request, plan)
     current = next((v for v in versions if v.status in PlanVersion.IN_FORCE), None)
     latest = versions[0] if versions else None
-    draft = latest if latest and latest.status in (Status.DRAFT, Status.IN_REVIEW) else None
+    draft = latest if latest and latest.status in PlanVersion.IN_PROGRESS else None
     actions = permissions.plan_actions(user, plan, versions=versions)
 
     communicated = next((v for v in versions if v.status == Status.COMMUNICATED), None)
@@ -199,6 +199,7 @@ def keep_typed(context, typed, live, can_revise=False):
     context["typed"] = typed
     shown = {
         "submit": any(a["actions"].edit for a in live),
+        "review": any(a["actions"].review for a in live),
         "approve": any(a["actions"].approve for a in live),
         "request_changes": any(a["actions"].approve for a in live),
         "communicate": any(a["actions"].communicate for a in live),

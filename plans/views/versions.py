@@ -84,6 +84,10 @@ TRANSITIONS = {
         lambda v, u, c: services.submit_plan(version=v, actor=u, comment=c),
         "Version {n} is submitted for approval.",
     ),
+    "review": (
+        lambda v, u, c: services.review_plan(version=v, actor=u, comment=c),
+        "Version {n} is reviewed; it now waits for the approver's decision.",
+    ),
     "approve": (
         lambda v, u, c: services.approve_plan(version=v, actor=u, comment=c),
         "Version {n} is approved. It can now be communicated.",
@@ -105,7 +109,7 @@ TRANSITIONS = {
 
 @require_POST
 def version_transition(request, pk, number, transition):
-    """P3, P6: submit, approve, request changes, communicate, acknowledge. A
+    """P3, P6: submit, review, approve, request changes, communicate, acknowledge. A
     refusal is shown on the page the user came from, with what he or she typed."""
     if transition not in TRANSITIONS:
         raise Http404("No such action.")
