@@ -356,19 +356,23 @@ class PlanAccess(BasePermission):
 
 def implementation_holders(plan):
     """D3: who holds the implementation responsibility now: the receivers of the
-    last accepted handover, or else the implementation responsibility named in
-    the version in force. Uses the handovers prefetched by
-    `plans.do.selectors.overview_queryset()` when there are some."""
-    if hasattr(plan, "all_handovers"):  # newest decision first
-        accepted = next((h for h in plan.all_handovers if h.status == Handover.Status.ACCEPTED), None)
-    else:
-        accepted = (
-            plan.handovers.filter(status=Handover.Status.ACCEPTED).order_by("-decided_at", "-pk").first()
-        )
-    if accepted is not None:
-        return list(accepted.receivers.all())
+    last handover accepted since the version in force was approved, or else the
+    implementation responsibility that version names. A handover accepted
+    under an older version does not outrank a newer approved version (which
+    takes its receivers over when it is revised from them). Uses the
+    handovers prefetched by `plans.do.selectors.overview_queryset()` when
+    there are some."""
     version = plan.current_version
+    accepted = last_accepted_handover(plan)
+    if accepted is not None and (version is None or accepted.decided_at >= version.approved_at):
+        return list(accepted.receivers.all())
     return version.responsible(Responsibility.Kind.IMPLEMENTATION) if version else []
+
+
+def last_accepted_handover(plan):
+    if hasattr(plan, "all_handovers"):  # newest decision first
+        return next((h for h in plan.all_handovers if h.status == Handover.Status.ACCEPTED), None)
+    return plan.handovers.filter(status=Handover.Status.ACCEPTED).order_by("-decided_at", "-pk").first()
 
 
 def implementation_refusal(user, plan, holders=None):

@@ -474,11 +474,12 @@ def approve_plan(*, version, actor, comment=""):
         if not locked.plan.is_smp:
             _require_approved_smp(locked)
 
-    if permissions.reviews_and_approves_at_once(actor, version):
+    locked = lock(version, related=("plan__process",))
+    if permissions.reviews_and_approves_at_once(actor, locked):
         # Where the plan allows it, the approver who is also its reviewer
         # reviews and approves in one step; both decisions are recorded.
-        check(lock(version, related=("plan__process",)))
-        version = review_plan(version=version, actor=actor, comment=comment)
+        check(locked)
+        version = review_plan(version=locked, actor=actor, comment=comment)
     version = controlled.approve(
         version,
         actor=actor,
@@ -695,14 +696,19 @@ def revise_plan(*, plan, actor, comment=""):
         conforms_to=conforms_to,
     )
     draft.editors.add(actor)
-    bulk_create_with_history(
-        [
-            Responsibility(version=draft, kind=r.kind, user_id=r.user_id)
-            for r in source.responsibilities.all()
-        ],
-        Responsibility,
-        default_user=actor,
-    )
+    # D3: after a handover the operators hold the implementation responsibility;
+    # the new version names them by default.
+    implementers = [] if plan.is_smp else [u.pk for u in permissions.implementation_holders(plan)]
+    copied = [
+        Responsibility(version=draft, kind=r.kind, user_id=r.user_id)
+        for r in source.responsibilities.all()
+        if not (implementers and r.kind == Responsibility.Kind.IMPLEMENTATION)
+    ]
+    copied += [
+        Responsibility(version=draft, kind=Responsibility.Kind.IMPLEMENTATION, user_id=pk)
+        for pk in implementers
+    ]
+    bulk_create_with_history(copied, Responsibility, default_user=actor)
     new_smp_objectives = (
         {o.code: o for o in conforms_to.objectives.all()} if (conforms_to and not plan.is_smp) else {}
     )

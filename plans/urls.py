@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/confirm-conformance/", plans.confirm_conformance, name="confirm_conformance"),
     path("<int:pk>/compare/", history.version_compare, name="compare"),
     path("<int:pk>/v<int:number>/", versions.version_detail, name="version"),
+    path("<int:pk>/v<int:number>/approved-content.json", versions.approved_content, name="approved_content"),
     path("<int:pk>/v<int:number>/sections/<slug:section>/", content.section_edit, name="section_edit"),
     path("<int:pk>/v<int:number>/responsibilities/", content.responsibilities_edit, name="responsibilities"),
     path("<int:pk>/v<int:number>/objectives/new/", content.objective_edit, name="objective_create"),

@@ -363,7 +363,9 @@ class PlanVersion(ControlledDocument):
                     ],
                 }
             )
-        responsibilities = self.responsibilities.select_related("user")
+        responsibilities = self.responsibilities.all()
+        if "responsibilities" not in getattr(self, "_prefetched_objects_cache", {}):
+            responsibilities = responsibilities.select_related("user")
         return {
             "plan": {
                 "id": plan.pk,

@@ -11,6 +11,7 @@ from plans import permissions, services
 from plans.do import selectors
 from plans.do import services as implementation
 from plans.models import Handover, Kpi, Plan
+from plans.tests import factories
 
 InOperation = Plan.ImplementationStatus.IN_OPERATION
 
@@ -189,3 +190,36 @@ def test_kpi_operators_carry_over_to_the_next_approved_version(implementing_plan
     new_kpis = Kpi.objects.filter(objective__version=draft)
     assert new_kpis.exists()
     assert all(k.assignment.operator == operators[0] for k in new_kpis)
+
+
+def _handed_over(plan, owner, operators):
+    _assign_all_kpis(plan, owner, operators[0])
+    handover = implementation.propose_handover(plan=plan, actor=owner, receivers=operators)
+    implementation.accept_handover(handover=handover, actor=operators[0])
+    return Plan.objects.get(pk=plan.pk)
+
+
+@pytest.mark.django_db
+def test_after_a_handover_the_next_version_names_the_receivers_as_implementers(
+    implementing_plan, owner, operators, client_for
+):
+    plan = _handed_over(implementing_plan, owner, operators)
+    assert set(permissions.implementation_holders(plan)) == set(operators)
+    html = client_for(owner).get(plan.get_absolute_url()).content.decode()
+    assert "Omar Ortiz" in html and "since the handover of" in html
+    draft = services.revise_plan(plan=plan, actor=owner)
+    assert set(draft.responsible("implementation")) == set(operators)
+    assert draft.responsible("review") == [owner]  # the other responsibilities are copied as they were
+
+
+@pytest.mark.django_db
+def test_a_handover_under_an_older_version_does_not_outrank_a_newer_approved_version(
+    implementing_plan, owner, manager, operators
+):
+    plan = _handed_over(implementing_plan, owner, operators)
+    draft = services.revise_plan(plan=plan, actor=owner)
+    factories.assign_all_responsibilities(draft, owner, manager)  # the owner implements again
+    factories.submit_and_review(draft, owner)
+    services.approve_plan(version=draft, actor=manager)
+    plan = Plan.objects.get(pk=plan.pk)
+    assert permissions.implementation_holders(plan) == [owner]

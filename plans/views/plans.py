@@ -167,7 +167,19 @@ def plan_context(request, plan, versions=None):
         "sees_acknowledgements": reads_everything(user),
         "smp_in_force": services.current_smp().current_version if not plan.is_smp else None,
         "overdue_milestones": 0 if plan.is_smp else plan.milestones.overdue().count(),
+        **_implementation_facts(plan, current),
     }
+
+
+def _implementation_facts(plan, current):
+    """D3: who holds the implementation responsibility now, and whether a
+    handover made them hold it."""
+    if plan.is_smp or current is None:
+        return {}
+    holders = permissions.implementation_holders(plan)
+    handover = permissions.last_accepted_handover(plan)
+    by_handover = handover if handover and handover.decided_at >= current.approved_at else None
+    return {"implementation_holders": holders, "holders_by_handover": by_handover}
 
 
 def _decisions(plan, versions):

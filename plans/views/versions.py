@@ -2,11 +2,12 @@
 (submit, approve, request changes, communicate, acknowledge; P3, P6)."""
 
 from django.contrib import messages
-from django.db.models import Prefetch
-from django.http import Http404
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from pdca.controlled import canonical_json
 from pdca.pages import attempt
 from plans import permissions, services
 from plans.models import Acknowledgement, Kpi, PlanVersion, Responsibility
@@ -25,8 +26,10 @@ def version_context(request, plan, version):
             Prefetch("kpis", queryset=Kpi.objects.select_related("owner"))
         )
     )
-    responsibilities = list(version.responsibilities.select_related("user"))
-    version._prefetched_objects_cache = {"responsibilities": responsibilities}
+    prefetch_related_objects(
+        [version], Prefetch("responsibilities", queryset=Responsibility.objects.select_related("user"))
+    )
+    responsibilities = list(version.responsibilities.all())
     by_kind = [
         (kind, label, [r.user for r in responsibilities if r.kind == kind])
         for kind, label in Responsibility.Kind.choices
@@ -58,6 +61,8 @@ def version_context(request, plan, version):
         .filter(plan=plan)
         .exclude(pk=version.pk)
         .count(),
+        # Recomputed on every view: the page says whether the record still is what was approved.
+        "verification_problems": version.verification_problems() if version.content_hash else [],
     }
 
 
@@ -77,6 +82,20 @@ def _checklist(plan, problems):
 def version_detail(request, pk, number):
     plan, version = plan_and_version(request, pk, number)
     return render(request, "plans/version_detail.html", version_context(request, plan, version))
+
+
+def approved_content(request, pk, number):
+    """The canonical content of an approved version, as the bytes its SHA-256
+    was taken over, so that anyone can recompute the hash (`sha256sum`)."""
+    plan, version = plan_and_version(request, pk, number)
+    if not version.content_hash or version.approved_content is None:
+        raise Http404("This version is not approved.")
+    response = HttpResponse(canonical_json(version.approved_content), content_type="application/json")
+    response["Content-Disposition"] = (
+        f'attachment; filename="plan-{plan.pk}-v{version.number}-approved-content.json"'
+    )
+    response["X-Content-SHA256"] = version.content_hash
+    return response
 
 
 TRANSITIONS = {
