@@ -284,7 +284,8 @@ def _refuse_deletion_signal(sender, instance, **kwargs):
 
 class ControlledContentQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        self._refuse_if_frozen()
+        if set(kwargs) - set(self.model.FROZEN_UPDATABLE_FIELDS):
+            self._refuse_if_frozen()
         return super().update(**kwargs)
 
     update.queryset_only = True
@@ -300,10 +301,14 @@ class ControlledContentQuerySet(models.QuerySet):
 
 class ControlledContent(models.Model):
     """Abstract base of a part of a controlled document: it changes only while
-    its document is editable. `DOCUMENT_LOOKUP` is the path to the document
-    ("version", "objective__version")."""
+    its document is editable, but for its `FROZEN_UPDATABLE_FIELDS`.
+    `DOCUMENT_LOOKUP` is the path to the document ("version",
+    "objective__version")."""
 
     DOCUMENT_LOOKUP = ""
+    # Fields that keep changing after the document is frozen (e.g. whether a
+    # finding is closed, or an action done); everything else is frozen with it.
+    FROZEN_UPDATABLE_FIELDS = ()
 
     objects = ControlledContentQuerySet.as_manager()
 
@@ -312,9 +317,19 @@ class ControlledContent(models.Model):
 
     def save(self, *args, **kwargs):
         document = self.controlled_document()
-        if not document.is_editable:
+        if not document.is_editable and not self._changes_only_updatable_fields():
             raise ImmutableRecord(document)
         super().save(*args, **kwargs)
+
+    def _changes_only_updatable_fields(self):
+        if self.pk is None or self._state.adding or not self.FROZEN_UPDATABLE_FIELDS:
+            return False
+        updatable = {self._meta.get_field(name).attname for name in self.FROZEN_UPDATABLE_FIELDS}
+        guarded = [
+            f.attname for f in self._meta.concrete_fields if not f.primary_key and f.attname not in updatable
+        ]
+        stored = type(self)._base_manager.filter(pk=self.pk).values(*guarded).first()
+        return stored is not None and all(stored[name] == getattr(self, name) for name in guarded)
 
     def delete(self, *args, **kwargs):
         _refuse_part_deletion(type(self), self)

@@ -117,11 +117,15 @@ BEGIN SELECT RAISE(ABORT, '{message}'); END;
     ]
 
 
-def frozen_part_guard(*, table, document_table, document_column, state, editable, via=None):
+def frozen_part_guard(
+    *, table, document_table, document_column, state, editable, via=None, updatable=(), columns=()
+):
     """Triggers for a part of a controlled document (an objective, a KPI): it is
     added, changed or removed only while its document is editable.
     `via=(table, column)` when the part reaches its document through another
-    table (a KPI through its objective)."""
+    table (a KPI through its objective). `updatable`: columns that keep
+    changing after the document is frozen (a finding's state); `columns`: every
+    column of the table (needed with `updatable`, for SQLite)."""
     editable_sql = _quote_list(editable)
     message = f"{table}: a part of a frozen record is never changed"
 
@@ -134,9 +138,23 @@ def frozen_part_guard(*, table, document_table, document_column, state, editable
             f"WHERE v.id = {row}.{via_column})"
         )
 
+    if updatable:
+        pg_only_updatable = (
+            f"TG_OP = 'UPDATE' AND (to_jsonb(NEW) - ARRAY[{_quote_list(updatable)}]::text[]) "
+            f"IS NOT DISTINCT FROM (to_jsonb(OLD) - ARRAY[{_quote_list(updatable)}]::text[])"
+        )
+        fixed = sorted(set(columns) - set(updatable) - {"id"})
+        sqlite_changes_fixed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in fixed)
+    else:
+        pg_only_updatable = "FALSE"
+        sqlite_changes_fixed = "1"
+
     pg = f"""
 CREATE OR REPLACE FUNCTION {table}_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  IF {pg_only_updatable} THEN
+    RETURN NEW;
+  END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') AND {document_state("OLD")} NOT IN ({editable_sql}) THEN
     RAISE EXCEPTION '{message}' USING ERRCODE = '{ERRCODE}';
   END IF;
@@ -154,7 +172,8 @@ CREATE TRIGGER {table}_guard BEFORE INSERT OR UPDATE OR DELETE ON {table}
     pg_reverse = f"DROP TRIGGER IF EXISTS {table}_guard ON {table}; DROP FUNCTION IF EXISTS {table}_guard();"
     sqlite = f"""
 CREATE TRIGGER {table}_guard_update BEFORE UPDATE ON {table}
-WHEN {document_state("OLD")} NOT IN ({editable_sql}) OR {document_state("NEW")} NOT IN ({editable_sql})
+WHEN ({document_state("OLD")} NOT IN ({editable_sql}) OR {document_state("NEW")} NOT IN ({editable_sql}))
+  AND ({sqlite_changes_fixed})
 BEGIN SELECT RAISE(ABORT, '{message}'); END;
 CREATE TRIGGER {table}_guard_insert BEFORE INSERT ON {table}
 WHEN {document_state("NEW")} NOT IN ({editable_sql})
@@ -220,3 +239,12 @@ BEGIN SELECT RAISE(ABORT, '{message}'); END;
         RunSQLForVendor("postgresql", pg, pg_reverse),
         RunSQLForVendor("sqlite", sqlite, sqlite_reverse),
     ]
+
+
+def lifted(guard_operations, *operations):
+    """`operations` run with the guard lifted: the guard's triggers dropped
+    before and installed again after (SQLite rebuilds a table, and loses its
+    triggers, on many schema changes; a data migration may have to fill a new
+    column of frozen rows)."""
+    drop = [RunSQLForVendor(op.vendor, op.reverse_sql, op.sql) for op in guard_operations]
+    return [*drop, *operations, *guard_operations]

@@ -727,6 +727,7 @@ def revise_plan(*, plan, actor, comment=""):
             [
                 Kpi(
                     objective=copy,
+                    key=k.key,
                     metric=k.metric,
                     unit=k.unit,
                     direction=k.direction,

@@ -6,6 +6,8 @@ draft changes, approval freezes it (P4) and stores its canonical content with
 a SHA-256. Objectives, KPIs and responsibilities are parts of their version.
 """
 
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -481,6 +483,9 @@ class Kpi(ControlledContent):
     DOCUMENT_LOOKUP = "objective__version"
 
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="kpis")
+    # C1: the KPI's identity across versions (a revision copies it), so that
+    # its measurements stay with it when the plan is revised.
+    key = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     metric = models.CharField(max_length=200)
     unit = models.CharField(max_length=40)
     direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.HIGHER)
