@@ -20,7 +20,7 @@ from pdca.history import atomic_as_actor
 from pdca.notifications import Notice
 from pdca.transitions import lock, record_creation, transition
 
-from . import permissions
+from . import permissions, signals
 from .models import Acknowledgement, Kpi, Objective, Plan, PlanVersion, Process, Responsibility
 from .rules import submission_problems
 
@@ -660,6 +660,7 @@ def communicate_plan(*, version, actor, comment=""):
         ignore_conflicts=True,
         default_user=actor,
     )
+    signals.version_communicated.send(sender=PlanVersion, version=version, actor=actor)
     return version
 
 

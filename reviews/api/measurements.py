@@ -1,0 +1,2 @@
+def register(router):
+    """Measurements are registered here (being built)."""

@@ -1,0 +1,2 @@
+def contribute(user, context):
+    """Check's dashboard panels (being built)."""
