@@ -10,6 +10,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from accounts import roles  # noqa: E402
 from accounts.tests.factories import UserFactory  # noqa: E402
 
+# Plans in every state, used by the tests of Plan, Do, Check and Act.
+pytest_plugins = ["plans.tests.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):

@@ -43,12 +43,9 @@ def _refuse(refusal):
 
 
 def _managers():
-    return [
-        u
-        for u in User.objects.filter(
-            is_active=True, groups__permissions__codename="approve_review"
-        ).distinct()
-    ]
+    return list(
+        User.objects.filter(is_active=True, groups__permissions__codename="approve_review").distinct()
+    )
 
 
 # -- review schedules (C2) -------------------------------------------------------------------

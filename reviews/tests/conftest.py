@@ -1,6 +1,5 @@
 import pytest
 
-from plans.tests.conftest import approved_plan, communicated_plan, operators, process_plan, smp  # noqa: F401
 from reviews.tests import factories
 
 

@@ -1,3 +1,5 @@
+"""Plan and Do fixtures, shared by every app's tests (loaded by the root conftest)."""
+
 import pytest
 
 from accounts import roles
