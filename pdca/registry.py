@@ -33,6 +33,8 @@ _urls = []
 _api_routes = []
 _demo_seeders = []
 _controlled_models = []
+_page_panels = {}
+_list_badges = {}
 
 
 # -- decision labels ---------------------------------------------------------
@@ -113,6 +115,45 @@ def register_api_routes(register):
 
 def api_routes():
     return list(_api_routes)
+
+
+# -- panels on another app's pages, and badges in its lists ----------------------------------
+
+
+def register_page_panel(page, panel, *, order=100):
+    """`panel(request, obj)` returns {"template": ..., **context} or None: a
+    card another app shows on `page` (e.g. Check's reviews on the plan page,
+    "plans.plan_detail"). Each must run a bounded number of queries."""
+    panels = _page_panels.setdefault(page, [])
+    if panel not in [p for _, p in panels]:
+        panels.append((order, panel))
+        panels.sort(key=lambda item: item[0])
+
+
+def page_panels(page, request, obj):
+    """The panels registered for `page`, rendered for `obj` (None ones left out)."""
+    rendered = []
+    for _order, panel in _page_panels.get(page, []):
+        result = panel(request, obj)
+        if result:
+            rendered.append(result)
+    return rendered
+
+
+def register_list_badges(listing, badges):
+    """`badges(user, objects)` returns {pk: [{"status": css, "label": text}]} for
+    the objects of one page of `listing` (e.g. "plans.plan_list"), in a fixed
+    number of queries."""
+    if badges not in _list_badges.setdefault(listing, []):
+        _list_badges[listing].append(badges)
+
+
+def list_badges(listing, user, objects):
+    merged = {}
+    for badges in _list_badges.get(listing, []):
+        for pk, items in badges(user, objects).items():
+            merged.setdefault(pk, []).extend(items)
+    return merged
 
 
 # -- records that verify_records checks ------------------------------------------------

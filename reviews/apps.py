@@ -31,7 +31,7 @@ class ReviewsConfig(AppConfig):
         from pdca.controlled import protect_from_deletion
         from plans.signals import version_communicated
 
-        from . import api, dashboard, demo
+        from . import api, dashboard, demo, panels
         from .models import Attainment, Finding, Review, ReviewAction, ReviewInput
 
         for model in (Review, ReviewInput, Attainment, Finding, ReviewAction):
@@ -62,4 +62,6 @@ class ReviewsConfig(AppConfig):
         registry.register_urls("reviews/", "reviews.urls")
         registry.register_api_routes(api.register)
         registry.register_dashboard_panel(dashboard.contribute, order=30)
+        registry.register_page_panel("plans.plan_detail", panels.plan_review_panel, order=10)
+        registry.register_list_badges("plans.plan_list", panels.plan_list_badges)
         registry.register_demo_seeder(demo.seed, order=30)

@@ -178,7 +178,7 @@ class Review(ControlledDocument):
         "decisions",
         "minutes",
     )
-    AUTHOR_REFUSAL = _("You planned this review: the approver is never the one who planned it.")
+    AUTHOR_REFUSAL = _("You led this review: the approver is never its reviewer.")
     LAST_EDITOR_REFUSAL = _("You edited this review last: the approver is never its last editor.")
     EDITOR_REFUSAL = _("You edited this review: the approver is never one of its editors.")
     STALE_MESSAGE = _(

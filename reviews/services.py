@@ -190,10 +190,11 @@ def plan_review(
         period_start=period_start,
         period_end=period_end,
         reviewer=reviewer,
-        author=actor,
-        last_editor=actor,
+        # The reviewer writes the review; planning it is not writing it, so
+        # the manager who planned a review may still approve it (C4).
+        author=reviewer,
+        last_editor=reviewer,
     )
-    review.editors.add(actor)
     review.processes.set(processes)
     review.participants.set([p for p in participants if p.pk != reviewer.pk])
     if kind == Kind.MANAGEMENT:

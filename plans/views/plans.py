@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import reads_everything
+from pdca import registry
 from pdca.decisions import timeline
 from pdca.pages import attempt
 from plans import permissions, selectors, services
@@ -33,6 +34,10 @@ def plan_list(request):
     )
     plan_filter = PlanFilter(request.GET or None, queryset=plans, request=request)
     page = Paginator(plan_filter.qs, PLANS_PER_PAGE).get_page(request.GET.get("page"))
+    # Badges of the phases that build on plans (Check: review due or overdue).
+    badges = registry.list_badges("plans.plan_list", request.user, page.object_list)
+    for plan in page.object_list:
+        plan.extra_badges = badges.get(plan.pk, [])
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -168,6 +173,8 @@ def plan_context(request, plan, versions=None):
         "smp_in_force": services.current_smp().current_version if not plan.is_smp else None,
         "overdue_milestones": 0 if plan.is_smp else plan.milestones.overdue().count(),
         **_implementation_facts(plan, current),
+        # Cards of the phases that build on the plan (Check: its reviews).
+        "panels": registry.page_panels("plans.plan_detail", request, plan),
     }
 
 
