@@ -8,7 +8,16 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Decision, DecisionChainHead, Heartbeat, Notification, VerificationRun
+from .models import (
+    Decision,
+    DecisionChainHead,
+    Heartbeat,
+    JobRun,
+    Notification,
+    NotificationPreference,
+    Reminder,
+    VerificationRun,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -72,6 +81,28 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ("read_at", "emailed_at")
     search_fields = ("subject", "recipient__username")
     list_select_related = ("recipient",)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    """The reminder log: what was reminded, when, and to whom (C5)."""
+
+    list_display = ("raised_at", "title", "due_on", "stage", "escalated")
+    list_filter = ("escalated", "content_type")
+    search_fields = ("title",)
+    date_hierarchy = "raised_at"
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    list_display = ("name", "last_started_at", "last_succeeded_at")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "delivery")
+    list_filter = ("kind", "delivery")
+    list_select_related = ("user",)
 
 
 @admin.register(Heartbeat)

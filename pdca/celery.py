@@ -5,12 +5,13 @@ loses (the filesystem transport drops one when a worker dies mid-task) is made
 good by the next scheduled run of the same job.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import beat_init, worker_init
+from celery.signals import beat_init, worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pdca.settings")
 
@@ -18,7 +19,26 @@ app = Celery("pdca")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+def _daily(setting, default):
+    """A crontab at a time of day from the settings (HH:MM in TIME_ZONE)."""
+    from django.conf import settings
+
+    hour, _, minute = (getattr(settings, setting, default) or default).partition(":")
+    return crontab(hour=int(hour), minute=int(minute or 0))
+
+
 app.conf.beat_schedule = {
+    # C5: raises every reminder due; derives what is due from the database, so
+    # a missed day is caught up and a second run raises nothing twice.
+    "raise-reminders": {
+        "task": "pdca.tasks.raise_reminders",
+        "schedule": _daily("REMINDER_TIME", "06:00"),
+    },
+    "send-digest-emails": {
+        "task": "pdca.tasks.send_digest_emails",
+        "schedule": _daily("DIGEST_TIME", "07:00"),
+    },
     # Recomputes every stored content hash and walks the decision chain; a
     # mismatch is logged, shown on /healthz and sent to the administrators.
     "verify-records": {
@@ -48,6 +68,15 @@ def _prepare_worker(**kwargs):
 
     refuse_development_key()
     ensure_broker_folders()
+
+
+@worker_ready.connect
+def _catch_up_at_start(sender=None, **kwargs):
+    """A fresh install, or a worker back after downtime, raises what is due at
+    once instead of waiting for the next morning (safe: exactly once)."""
+    # The broker may be down: beat's daily run catches up later.
+    with contextlib.suppress(Exception):
+        sender.app.send_task("pdca.tasks.raise_reminders")
 
 
 @beat_init.connect

@@ -5,7 +5,8 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .exceptions import RuleViolation
 from .registry import decision_label
@@ -16,12 +17,12 @@ GENESIS_HASH = "0" * 64
 
 class DecisionQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise RuleViolation(_("A decision record is never changed."))
+        raise RuleViolation(gettext("A decision record is never changed."))
 
     update.queryset_only = True
 
     def delete(self):
-        raise RuleViolation(_("A decision record is never deleted."))
+        raise RuleViolation(gettext("A decision record is never deleted."))
 
     delete.queryset_only = True
 
@@ -66,11 +67,11 @@ class Decision(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
-            raise RuleViolation(_("A decision record is never changed."))
+            raise RuleViolation(gettext("A decision record is never changed."))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise RuleViolation(_("A decision record is never deleted."))
+        raise RuleViolation(gettext("A decision record is never deleted."))
 
     @property
     def action_label(self):
@@ -117,22 +118,98 @@ class Notification(models.Model):
     The e-mail goes out from a Celery task; `emailed_at` records that it did,
     so a lost message is re-sent by the periodic sweep."""
 
+    class Kind(models.TextChoices):
+        GENERAL = "general", _("Requests and decisions")
+        REMINDER = "reminder", _("Reminders of due dates")
+
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.GENERAL)
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # A failed e-mail is retried by the sweep with growing pauses (never lost).
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    next_email_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["emailed_at", "next_email_at"]),
+        ]
 
     def __str__(self):
         return f"{self.subject} → {self.recipient}"
+
+
+class NotificationPreference(models.Model):
+    """How a person wants notifications of one kind delivered: in the portal
+    only, by e-mail at once (the default), or in one daily digest e-mail."""
+
+    class Delivery(models.TextChoices):
+        IMMEDIATE = "immediate", _("E-mail at once")
+        DIGEST = "digest", _("One daily digest e-mail")
+        PORTAL = "portal", _("In the portal only")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+    delivery = models.CharField(max_length=20, choices=Delivery.choices, default=Delivery.IMMEDIATE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")]
+
+    def __str__(self):
+        return f"{self.user}: {self.get_kind_display()} – {self.get_delivery_display()}"
+
+
+class Reminder(models.Model):
+    """C5: one reminder of one due date at one stage (days before it: 60, 30, 7,
+    0; or weeks overdue: -7, -14, ...). A row per (what is due, its due date,
+    stage), created in the transaction that creates its notifications: the
+    unique key makes it exactly once, however often the job runs."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("content_type", "object_id")
+    due_on = models.DateField()
+    stage = models.IntegerField(help_text=_("Days before the due date; negative: days overdue."))
+    raised_at = models.DateTimeField(default=timezone.now)
+    title = models.CharField(max_length=200)
+    url = models.CharField(max_length=300, blank=True)
+    recipients = models.JSONField(default=list, help_text=_("The ids of the people reminded."))
+    escalated = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "due_on", "stage"],
+                name="one_reminder_per_due_date_and_stage",
+            )
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id", "due_on"])]
+
+    def __str__(self):
+        return f"{self.title} ({self.stage:+d} days, due {self.due_on})"
+
+
+class JobRun(models.Model):
+    """When a periodic job last ran and last succeeded (for /healthz)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_succeeded_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.JSONField(default=dict, blank=True)
+
+    def __str__(self):
+        return f"{self.name}: {self.last_succeeded_at or 'never'}"
 
 
 class Heartbeat(models.Model):

@@ -28,7 +28,7 @@ class Notice:
         return notify(recipients=self.recipients, subject=self.subject, body=self.body, url=self.url)
 
 
-def notify(*, recipients, subject, body="", url=""):
+def notify(*, recipients, subject, body="", url="", kind=Notification.Kind.GENERAL):
     """Create a notification per distinct active recipient and e-mail it after commit."""
     seen = set()
     created = []
@@ -36,9 +36,18 @@ def notify(*, recipients, subject, body="", url=""):
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
-        created.append(Notification(recipient=user, subject=str(subject), body=str(body), url=url))
+        created.append(Notification(recipient=user, kind=kind, subject=str(subject), body=str(body), url=url))
     created = Notification.objects.bulk_create(created)
-    ids = [n.pk for n in created if n.pk]
+    queue_emails([n.pk for n in created if n.pk])
+    return created
+
+
+def queue_emails(ids):
+    """Queue the e-mails of these notifications once the transaction commits.
+    The task and the periodic sweep share one sender (`pdca.mail.send_emails`),
+    so an e-mail whose message is lost, or whose sending fails, goes out later."""
+    if not ids:
+        return
 
     def _send():
         try:
@@ -46,6 +55,4 @@ def notify(*, recipients, subject, body="", url=""):
         except Exception:  # broker down: the periodic sweep sends them later
             logger.warning("Could not queue e-mail for notifications %s", ids, exc_info=True)
 
-    if ids:
-        transaction.on_commit(_send)
-    return created
+    transaction.on_commit(_send)

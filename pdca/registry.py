@@ -34,6 +34,7 @@ _api_routes = []
 _demo_seeders = []
 _controlled_models = []
 _page_panels = {}
+_reminder_sources = {}
 _list_badges = {}
 
 
@@ -154,6 +155,20 @@ def list_badges(listing, user, objects):
         for pk, items in badges(user, objects).items():
             merged.setdefault(pk, []).extend(items)
     return merged
+
+
+# -- reminders ----------------------------------------------------------------------
+
+
+def register_reminder_source(name, source):
+    """`source.model` is what falls due; `source.due_items(today, horizon,
+    chunk_size)` yields lists of `pdca.reminders.DueItem` for the items due
+    within `horizon` days or overdue, each list in a fixed number of queries."""
+    _reminder_sources[name] = source
+
+
+def reminder_sources():
+    return sorted(_reminder_sources.items())
 
 
 # -- records that verify_records checks ------------------------------------------------

@@ -230,6 +230,11 @@ SPECTACULAR_SETTINGS = {
         "PlanVersionStatusEnum": "plans.models.PlanVersion.Status",
         "HandoverStatusEnum": "plans.models.Handover.Status",
         "ImplementationStatusEnum": "plans.models.Plan.ImplementationStatus",
+        "ReviewKindEnum": "reviews.models.Review.Kind",
+        "ReviewStatusEnum": "reviews.models.Review.Status",
+        "ReviewInputStatusEnum": "reviews.models.ReviewInput.Status",
+        "FindingStatusEnum": "reviews.models.Finding.Status",
+        "ReviewActionStatusEnum": "reviews.models.ReviewAction.Status",
     },
 }
 
@@ -251,8 +256,16 @@ if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", "security.W021")
 
-# Review reminders (C5), in days before the due date.
+# Review reminders (C5): days before the due date, then on the day and weekly
+# while overdue; managers are told from the first overdue week, the further
+# people (deputies, the SMP's review responsibility) after this many weeks.
 REVIEW_REMINDER_DAYS = [int(d) for d in env_list("REVIEW_REMINDER_DAYS", "60,30,7")]
+REMINDER_ESCALATION_WEEKS = env_int("REMINDER_ESCALATION_WEEKS", 4)
+# When the daily jobs run, in TIME_ZONE (HH:MM).
+REMINDER_TIME = env("REMINDER_TIME", "06:00")
+DIGEST_TIME = env("DIGEST_TIME", "07:00")
+# /healthz reports the reminder job late when its last success is older.
+REMINDER_JOB_MAX_AGE_HOURS = env_int("REMINDER_JOB_MAX_AGE_HOURS", 26)
 
 LOGGING = {
     "version": 1,

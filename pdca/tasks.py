@@ -28,3 +28,17 @@ def verify_records():
     from .verification import verify_records as run
 
     return run().ok
+
+
+@shared_task
+def raise_reminders():
+    """Daily, and when a worker starts: every reminder due (pdca.reminders)."""
+    from .reminders import raise_reminders as run
+
+    return run()
+
+
+@shared_task
+def send_digest_emails():
+    """Daily: one digest e-mail per person who wants one."""
+    return mail.send_digests()

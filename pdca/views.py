@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from . import dashboard as dashboard_selectors
 from .health import broker_status, database_status
 from .models import Notification
+from .reminders import last_run_status as reminders_status
 from .verification import latest_status as records_status
 
 
@@ -25,6 +26,11 @@ def healthz(request):
         body["records"] = records_status()
         if healthy and body["records"]["status"] == "mismatch":
             body["status"] = "degraded"
+        # C5: a daily reminder run that did not happen is a failure to fix now.
+        body["reminders"] = reminders_status()
+        if body["reminders"]["status"] == "late":
+            healthy = False
+            body["status"] = "down"
     return JsonResponse(body, status=200 if healthy else 503)
 
 

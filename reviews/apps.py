@@ -31,7 +31,7 @@ class ReviewsConfig(AppConfig):
         from pdca.controlled import protect_from_deletion
         from plans.signals import version_communicated
 
-        from . import api, dashboard, demo, panels
+        from . import api, dashboard, demo, panels, reminders
         from .models import Attainment, Finding, Review, ReviewAction, ReviewInput
 
         for model in (Review, ReviewInput, Attainment, Finding, ReviewAction):
@@ -64,4 +64,6 @@ class ReviewsConfig(AppConfig):
         registry.register_dashboard_panel(dashboard.contribute, order=30)
         registry.register_page_panel("plans.plan_detail", panels.plan_review_panel, order=10)
         registry.register_list_badges("plans.plan_list", panels.plan_list_badges)
+        registry.register_reminder_source("reviews.schedules", reminders.ScheduleReminders())
+        registry.register_reminder_source("reviews.actions", reminders.ActionReminders())
         registry.register_demo_seeder(demo.seed, order=30)
