@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
+    CalendarToken,
     Decision,
     DecisionChainHead,
     Heartbeat,
@@ -91,6 +92,17 @@ class ReminderAdmin(ReadOnlyAdmin):
     list_filter = ("escalated", "content_type")
     search_fields = ("title",)
     date_hierarchy = "raised_at"
+
+
+@admin.register(CalendarToken)
+class CalendarTokenAdmin(ReadOnlyAdmin):
+    """Who has a calendar feed (the token itself is only stored hashed)."""
+
+    list_display = ("user", "created_at")
+    exclude = ("token_hash",)
+
+    def has_delete_permission(self, request, obj=None):
+        return True  # revoking a feed is an administrator's right
 
 
 @admin.register(JobRun)

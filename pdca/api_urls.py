@@ -4,7 +4,7 @@ as the app registered them (`pdca.registry.register_api_routes`)."""
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import UserViewSet
-from pdca.api_views import DecisionViewSet, NotificationViewSet
+from pdca.api_views import CalendarFeedViewSet, DecisionViewSet, NotificationViewSet
 
 from .registry import api_routes
 
@@ -12,6 +12,7 @@ router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("decisions", DecisionViewSet, basename="decision")
+router.register("calendar-feed", CalendarFeedViewSet, basename="calendar-feed")
 
 for register in api_routes():
     register(router)

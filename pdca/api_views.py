@@ -1,5 +1,6 @@
 """pdca's own API: the signed-in user's notifications and the decision log."""
 
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -7,22 +8,24 @@ from rest_framework.decorators import action
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
 
+from . import feeds
 from .api import refusals
-from .models import Decision, Notification
+from .models import CalendarToken, Decision, Notification
 
 
 class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
-        fields = ["id", "subject", "body", "url", "created_at", "read_at"]
+        fields = ["id", "kind", "subject", "body", "url", "created_at", "read_at"]
         read_only_fields = fields
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
-    """The signed-in user's own notifications."""
+    """The signed-in user's own notifications; `?kind=reminder` gives his or her
+    reminders (C5), `?read_at__isnull=true` the unread ones."""
 
     serializer_class = NotificationSerializer
-    filterset_fields = {"read_at": ["isnull"]}
+    filterset_fields = {"read_at": ["isnull"], "kind": ["exact"]}
 
     queryset = Notification.objects.none()  # for the schema; real reads are per user
 
@@ -74,3 +77,36 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     permission_classes = [DecisionPermissions]
     queryset = Decision.objects.select_related("actor", "content_type")
     filterset_fields = ["action", "object_id", "content_type__model"]
+
+
+class CalendarFeedSerializer(serializers.Serializer):
+    exists = serializers.BooleanField(help_text="Whether you have a feed address.")
+    created_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField(
+        allow_blank=True,
+        help_text="The feed's address: only in the answer that makes it (only its hash is kept).",
+    )
+
+
+class CalendarFeedViewSet(viewsets.ViewSet):
+    """Your calendar feed (iCalendar, C5): whether you have one, and a new
+    address (the old one stops working)."""
+
+    @extend_schema(responses={200: CalendarFeedSerializer})
+    def list(self, request):
+        token = CalendarToken.objects.filter(user=request.user).first()
+        return Response(
+            CalendarFeedSerializer(
+                {"exists": token is not None, "created_at": token.created_at if token else None, "url": ""}
+            ).data
+        )
+
+    @extend_schema(request=None, responses={200: CalendarFeedSerializer})
+    @action(detail=False, methods=["post"])
+    def regenerate(self, request):
+        token = feeds.new_token(request.user)
+        url = request.build_absolute_uri(reverse("calendar_feed", args=[token]))
+        stored = CalendarToken.objects.get(user=request.user)
+        return Response(
+            CalendarFeedSerializer({"exists": True, "created_at": stored.created_at, "url": url}).data
+        )

@@ -200,6 +200,21 @@ class Reminder(models.Model):
         return f"{self.title} ({self.stage:+d} days, due {self.due_on})"
 
 
+class CalendarToken(models.Model):
+    """The secret of a person's calendar feed. The token in the feed's URL is
+    the only credential, so only its SHA-256 is stored; regenerating it makes
+    the old URL stop working."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_token"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Calendar feed of {self.user}"
+
+
 class JobRun(models.Model):
     """When a periodic job last ran and last succeeded (for /healthz)."""
 

@@ -35,6 +35,7 @@ _demo_seeders = []
 _controlled_models = []
 _page_panels = {}
 _reminder_sources = {}
+_calendar_sources = []
 _list_badges = {}
 
 
@@ -169,6 +170,17 @@ def register_reminder_source(name, source):
 
 def reminder_sources():
     return sorted(_reminder_sources.items())
+
+
+def register_calendar_source(events):
+    """`events(user)` returns the `pdca.feeds.CalendarEvent`s that concern
+    `user` (his or her reviews, actions, deadlines), for the calendar feed."""
+    if events not in _calendar_sources:
+        _calendar_sources.append(events)
+
+
+def calendar_sources():
+    return list(_calendar_sources)
 
 
 # -- records that verify_records checks ------------------------------------------------

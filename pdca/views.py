@@ -1,15 +1,19 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import dashboard as dashboard_selectors
+from . import feeds
 from .health import broker_status, database_status
-from .models import Notification
+from .models import CalendarToken, Notification, NotificationPreference
 from .reminders import last_run_status as reminders_status
 from .verification import latest_status as records_status
 
@@ -58,3 +62,62 @@ def notifications_mark_read(request):
     count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
     messages.success(request, f"{count} notification(s) marked as read.")
     return redirect("notifications")
+
+
+# -- the calendar feed (C5) ---------------------------------------------------------------
+
+
+def calendar_feed_page(request):
+    """Where a person subscribes to his or her calendar feed. The URL is shown
+    once, when it is made: only its hash is kept."""
+    url = ""
+    if request.method == "POST":
+        token = feeds.new_token(request.user)
+        url = request.build_absolute_uri(reverse("calendar_feed", args=[token]))
+        messages.success(request, _("Your calendar feed has a new address; the old one no longer works."))
+    exists = CalendarToken.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "pdca/calendar_feed.html",
+        {"feed_url": url, "token": exists, "events": feeds.events_for(request.user)[:20]},
+    )
+
+
+@login_not_required
+@never_cache
+def calendar_feed(request, token):
+    """The feed itself (iCalendar): the token is its only credential."""
+    user = feeds.user_for_token(token)
+    if user is None:
+        raise Http404("No such calendar feed.")
+    body = feeds.calendar(feeds.events_for(user), name=f"{settings.SITE_NAME}: {user}")
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+def notification_settings(request):
+    """How the person wants each kind of notification delivered (C5)."""
+    kinds = Notification.Kind.choices
+    current = {p.kind: p.delivery for p in NotificationPreference.objects.filter(user=request.user)}
+    if request.method == "POST":
+        valid = NotificationPreference.Delivery.values
+        for kind, _label in kinds:
+            delivery = request.POST.get(kind)
+            if delivery in valid:
+                NotificationPreference.objects.update_or_create(
+                    user=request.user, kind=kind, defaults={"delivery": delivery}
+                )
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("notification_settings")
+    rows = [
+        {
+            "kind": kind,
+            "label": label,
+            "delivery": current.get(kind, NotificationPreference.Delivery.IMMEDIATE),
+        }
+        for kind, label in kinds
+    ]
+    return render(
+        request,
+        "pdca/notification_settings.html",
+        {"rows": rows, "deliveries": NotificationPreference.Delivery.choices},
+    )

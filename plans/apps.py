@@ -54,3 +54,4 @@ class PlansConfig(AppConfig):
         registry.register_dashboard_panel(dashboard.contribute, order=10)
         registry.register_dashboard_panel(do_dashboard.contribute, order=20)
         registry.register_demo_seeder(demo.seed, order=10)
+        registry.register_calendar_source(do_dashboard.calendar_events)

@@ -138,3 +138,39 @@ def contribute(user, context):
                 "more_url": "",
             }
         )
+
+
+def contribute_reminders(user, context):
+    """C5: the latest reminders, what, when and to whom, for managers."""
+    if not permissions.is_manager(user):
+        return
+    from django.contrib.auth import get_user_model
+
+    from pdca.models import Reminder
+
+    latest = list(Reminder.objects.order_by("-raised_at")[:PANEL_SIZE])
+    if not latest:
+        return
+    people = get_user_model().objects.in_bulk({pk for r in latest for pk in r.recipients})
+    context["panels"].append(
+        {
+            "title": _("Latest reminders"),
+            "items": [
+                {
+                    "label": r.title,
+                    "url": r.url,
+                    "meta": _("%(when)s to %(people)s")
+                    % {
+                        "when": f"{timezone.localtime(r.raised_at):%d %b %H:%M}",
+                        "people": ", ".join(str(people[pk]) for pk in r.recipients if pk in people),
+                    },
+                    "badge": "overdue" if r.stage < 0 else "",
+                    "badge_label": _("Escalated") if r.escalated else (_("Overdue") if r.stage < 0 else ""),
+                }
+                for r in latest
+            ],
+            "count": 0,
+            "empty": "",
+            "more_url": reverse("reviews:calendar"),
+        }
+    )

@@ -81,3 +81,62 @@ class ActionReminders:
                 )
                 for action in chunk
             ]
+
+
+# -- the calendar feed ----------------------------------------------------------------
+
+
+def calendar_events(user):
+    """The reviews `user` leads or attends, the review actions he or she owns,
+    and the scheduled reviews he or she is responsible for (C5)."""
+    from django.db.models import Q
+
+    from pdca.feeds import CalendarEvent
+
+    from .models import Review
+
+    events = []
+    reviews = (
+        Review.objects.filter(Q(reviewer=user) | Q(participants=user))
+        .exclude(status=Review.Status.APPROVED)
+        .distinct()
+        .select_related("plan")
+    )
+    for review in reviews:
+        events.append(
+            CalendarEvent(
+                uid=f"review-{review.pk}",
+                day=review.planned_on,
+                summary=review.title,
+                url=review.get_absolute_url(),
+                description=_("%(kind)s, led by %(reviewer)s.")
+                % {"kind": review.get_kind_display(), "reviewer": review.reviewer},
+            )
+        )
+    for action in ReviewAction.objects.filter(owner=user, status=ReviewAction.Status.OPEN).select_related(
+        "review"
+    ):
+        events.append(
+            CalendarEvent(
+                uid=f"review-action-{action.pk}",
+                day=action.due_on,
+                summary=_("Due: %(action)s") % {"action": action.description[:80]},
+                url=action.get_absolute_url(),
+                description=_("An action of %(review)s.") % {"review": action.review.title},
+            )
+        )
+    schedules = (
+        ReviewSchedule.objects.filter(Q(reviewer=user) | Q(plan__process__owner=user))
+        .distinct()
+        .select_related("plan")
+    )
+    for schedule in schedules:
+        events.append(
+            CalendarEvent(
+                uid=f"review-due-{schedule.pk}-{schedule.next_planned_on:%Y%m%d}",
+                day=schedule.next_planned_on,
+                summary=_("Review due: %(plan)s") % {"plan": schedule.plan.title},
+                url=schedule.get_absolute_url(),
+            )
+        )
+    return events

@@ -27,5 +27,6 @@ urlpatterns = [
     path("<int:pk>/actions/<int:action_id>/delete/", reviews.action_delete, name="action_delete"),
     path("<int:pk>/actions/<int:action_id>/done/", reviews.action_done, name="action_done"),
     path("<int:pk>/addenda/new/", reviews.addendum_create, name="addendum"),
+    path("<int:pk>/invite.ics", reviews.review_invite, name="invite"),
     path("<int:pk>/<slug:transition>/", reviews.review_transition, name="transition"),
 ]

@@ -50,3 +50,18 @@ def contribute(user, context):
                 "more_url": reverse("do:overview"),
             }
         )
+
+
+def calendar_events(user):
+    """The open milestones `user` owns, for his or her calendar feed."""
+    from pdca.feeds import CalendarEvent
+
+    return [
+        CalendarEvent(
+            uid=f"milestone-{m.pk}",
+            day=m.due_on,
+            summary=f"Milestone due: {m.title} ({m.plan.process or m.plan})",
+            url=reverse("do:plan", args=[m.plan_id]) + "#milestones",
+        )
+        for m in Milestone.objects.filter(owner=user, done_on__isnull=True).select_related("plan__process")
+    ]

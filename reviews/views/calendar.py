@@ -14,7 +14,7 @@ from plans.models import Plan
 from reviews import permissions
 from reviews.dates import add_months, month_bounds
 from reviews.forms import CalendarFilter
-from reviews.models import Review, ReviewSchedule
+from reviews.models import Review, ReviewAction, ReviewSchedule
 
 
 def _month(value, today):
@@ -82,6 +82,7 @@ def calendar(request):
     ]
     query = request.GET.copy()
     query.pop("month", None)
+    reminded = recent_reminders(request.user, first, last)
     return render(
         request,
         "reviews/calendar.html",
@@ -95,6 +96,7 @@ def calendar(request):
                 ((day, entry) for day, items in by_day.items() for entry in items), key=lambda item: item[0]
             ),
             "overdue": overdue,
+            "reminded": reminded,
             "today": today,
             "query": query.urlencode(),
             "can_plan": any(
@@ -105,3 +107,26 @@ def calendar(request):
             or request.user.deputy_processes.exists(),
         },
     )
+
+
+def recent_reminders(user, first, last, limit=20):
+    """C5: what was reminded in the month, when and to whom (for those who
+    read the whole SMS; others see their own reminders in their notifications)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.contenttypes.models import ContentType
+
+    from accounts.roles import reads_everything
+    from pdca.models import Reminder
+
+    if not reads_everything(user):
+        return []
+    types = ContentType.objects.get_for_models(ReviewSchedule, ReviewAction).values()
+    reminders = list(
+        Reminder.objects.filter(content_type__in=types, raised_at__date__range=(first, last)).order_by(
+            "-raised_at"
+        )[:limit]
+    )
+    people = get_user_model().objects.in_bulk({pk for r in reminders for pk in r.recipients})
+    for reminder in reminders:
+        reminder.people = [people[pk] for pk in reminder.recipients if pk in people]
+    return reminders

@@ -505,3 +505,30 @@ def addendum_create(request, pk):
     return render(
         request, "reviews/addendum_form.html", {"review": review, "form": form}, status=outcome.status
     )
+
+
+def review_invite(request, pk):
+    """An iCalendar invitation to one review (C5), for the reviewer to send to
+    the participants from his or her own calendar."""
+    from django.http import HttpResponse
+
+    from pdca import feeds
+
+    review = visible_review(request, pk)
+    event = feeds.CalendarEvent(
+        uid=f"review-{review.pk}",
+        day=review.planned_on,
+        summary=review.title,
+        url=review.get_absolute_url(),
+        description=_("%(kind)s led by %(reviewer)s; participants: %(participants)s.")
+        % {
+            "kind": review.get_kind_display(),
+            "reviewer": review.reviewer,
+            "participants": ", ".join(str(p) for p in review.participants.all()) or "—",
+        },
+    )
+    response = HttpResponse(
+        feeds.calendar([event], name=review.title), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="review-{review.pk}.ics"'
+    return response
