@@ -74,9 +74,12 @@ def _prepare_worker(**kwargs):
 def _catch_up_at_start(sender=None, **kwargs):
     """A fresh install, or a worker back after downtime, raises what is due at
     once instead of waiting for the next morning (safe: exactly once)."""
+    # On a queue this worker consumes, so that the worker itself runs it.
+    queues = getattr(getattr(sender, "task_consumer", None), "queues", None) or []
+    options = {"queue": queues[0].name} if queues else {}
     # The broker may be down: beat's daily run catches up later.
     with contextlib.suppress(Exception):
-        sender.app.send_task("pdca.tasks.raise_reminders")
+        sender.app.send_task("pdca.tasks.raise_reminders", **options)
 
 
 @beat_init.connect

@@ -135,3 +135,65 @@ def test_worker_consumes_a_task_from_the_filesystem_broker(tmp_path, _celery_run
     finally:
         output = _stop(worker)
     assert arrived, f"the worker did not record the heartbeat; its output:\n{output}"
+
+
+def _wait_for(condition, worker, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if worker.poll() is not None:
+            break
+        time.sleep(0.25)
+    return False
+
+
+def _due_schedule():
+    """A plan whose review is due in 7 days (C5), built without the services'
+    ceremony: a process, a plan and its schedule."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.tests.factories import UserFactory
+    from plans.models import Plan, Process
+    from reviews.models import ReviewSchedule
+
+    owner = UserFactory(username=f"owner-{uuid.uuid4().hex[:8]}")
+    smp = Plan.objects.create(kind=Plan.Kind.SMP, title="SMP", created_by=owner)
+    process = Process.objects.create(name=f"Process {uuid.uuid4().hex[:8]}", owner=owner)
+    plan = Plan.objects.create(
+        kind=Plan.Kind.PROCESS, title="A plan", process=process, smp=smp, created_by=owner
+    )
+    return ReviewSchedule.objects.create(
+        plan=plan, next_planned_on=timezone.localdate() + timedelta(days=7), reviewer=owner
+    )
+
+
+@pytest.mark.parametrize("broker", ["redis", "filesystem"])
+def test_a_starting_worker_raises_the_reminders_due_and_they_reach_the_portal(
+    broker, tmp_path, _celery_runs_tasks_in_process
+):
+    """C5 end to end: a worker that starts catches up at once; the reminder is a
+    row and a notification in the portal."""
+    from pdca.models import Notification, Reminder
+
+    if broker == "redis" and not _redis_available():
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Redis is required (REQUIRE_SERVICES=1) but {REDIS_URL} is not reachable.")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    _celery_runs_tasks_in_process.conf.task_always_eager = False
+    schedule = _due_schedule()
+    queue = f"test-{uuid.uuid4().hex}"
+    if broker == "redis":
+        worker = _start_worker(queue, REDIS_URL)
+    else:
+        for folder in ("queue", "processed", "control"):
+            (tmp_path / "broker" / folder).mkdir(parents=True, exist_ok=True)
+        worker = _start_worker(queue, "filesystem://", {"VAR_DIR": str(tmp_path)})
+    try:
+        raised = _wait_for(lambda: Reminder.objects.filter(object_id=schedule.pk, stage=7).exists(), worker)
+    finally:
+        output = _stop(worker)
+    assert raised, f"the worker raised no reminder; its output:\n{output}"
+    assert Notification.objects.filter(recipient=schedule.reviewer, kind="reminder").count() == 1
