@@ -4,23 +4,32 @@ open actions of reviews. Registered as reminder sources from reviews/apps.py;
 
 from datetime import timedelta
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pdca.reminders import DueItem
-from plans.models import Plan, Responsibility
+from plans.models import Plan, Process, Responsibility
 
 from .models import ReviewAction, ReviewSchedule
 
 
-def _chunks(queryset, chunk_size):
-    """A queryset in chunks by primary key (keyset, so memory stays bounded)."""
+def _chunks(queryset, chunk_size, *fields):
+    """Rows of a queryset as dicts of `fields`, in chunks by primary key
+    (keyset, so memory stays bounded and no model is built per row)."""
     last_pk = 0
     while True:
-        chunk = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:chunk_size])
+        chunk = list(queryset.filter(pk__gt=last_pk).order_by("pk").values("pk", *fields)[:chunk_size])
         if not chunk:
             return
-        last_pk = chunk[-1].pk
+        last_pk = chunk[-1]["pk"]
         yield chunk
+
+
+def _url_maker(view, suffix=""):
+    """A URL per id without resolving each one (the job handles thousands)."""
+    marker = 987654321
+    pattern = reverse(view, args=[marker])
+    return lambda pk: pattern.replace(str(marker), str(pk)) + suffix
 
 
 class ScheduleReminders:
@@ -35,28 +44,37 @@ class ScheduleReminders:
         smp_reviewers = (
             [u.pk for u in smp_version.responsible(Responsibility.Kind.REVIEW)] if smp_version else []
         )
-        schedules = (
-            ReviewSchedule.objects.filter(next_planned_on__lte=today + timedelta(days=horizon))
-            .select_related("plan__process")
-            .prefetch_related("plan__process__deputies")
+        plan_url = _url_maker("plans:detail", "#review-schedule")
+        deputies_of = Process.deputies.through.objects
+        schedules = ReviewSchedule.objects.filter(next_planned_on__lte=today + timedelta(days=horizon))
+        fields = (
+            "next_planned_on",
+            "reviewer_id",
+            "plan_id",
+            "plan__title",
+            "plan__process_id",
+            "plan__process__owner_id",
         )
-        for chunk in _chunks(schedules, chunk_size):
-            items = []
-            for schedule in chunk:
-                plan, process = schedule.plan, schedule.plan.process
-                recipients = [schedule.reviewer_id, process.owner_id] if process else [schedule.reviewer_id]
-                late = [d.pk for d in process.deputies.all()] if process else []
-                items.append(
-                    DueItem(
-                        object_id=schedule.pk,
-                        due_on=schedule.next_planned_on,
-                        title=_("The review of %(plan)s") % {"plan": plan.title},
-                        url=schedule.get_absolute_url(),
-                        recipients=recipients,
-                        late_recipients=[*late, *smp_reviewers],
-                    )
+        for chunk in _chunks(schedules, chunk_size, *fields):
+            deputies = {}
+            process_ids = {row["plan__process_id"] for row in chunk if row["plan__process_id"]}
+            for process_id, user_id in deputies_of.filter(process_id__in=process_ids).values_list(
+                "process_id", "user_id"
+            ):
+                deputies.setdefault(process_id, []).append(user_id)
+            yield [
+                DueItem(
+                    object_id=row["pk"],
+                    due_on=row["next_planned_on"],
+                    title=_("The review of %(plan)s") % {"plan": row["plan__title"]},
+                    url=plan_url(row["plan_id"]),
+                    recipients=[row["reviewer_id"], row["plan__process__owner_id"]]
+                    if row["plan__process__owner_id"]
+                    else [row["reviewer_id"]],
+                    late_recipients=[*deputies.get(row["plan__process_id"], []), *smp_reviewers],
                 )
-            yield items
+                for row in chunk
+            ]
 
 
 class ActionReminders:
@@ -65,21 +83,23 @@ class ActionReminders:
     model = ReviewAction
 
     def due_items(self, *, today, horizon, chunk_size):
+        review_url = _url_maker("reviews:detail")
         actions = ReviewAction.objects.filter(
             status=ReviewAction.Status.OPEN, due_on__lte=today + timedelta(days=horizon)
-        ).select_related("review")
-        for chunk in _chunks(actions, chunk_size):
+        )
+        fields = ("due_on", "description", "owner_id", "review_id", "review__title", "review__reviewer_id")
+        for chunk in _chunks(actions, chunk_size, *fields):
             yield [
                 DueItem(
-                    object_id=action.pk,
-                    due_on=action.due_on,
+                    object_id=row["pk"],
+                    due_on=row["due_on"],
                     title=_("The action “%(action)s” of %(review)s")
-                    % {"action": action.description[:80], "review": action.review.title},
-                    url=action.get_absolute_url(),
-                    recipients=[action.owner_id],
-                    late_recipients=[action.review.reviewer_id],
+                    % {"action": row["description"][:80], "review": row["review__title"]},
+                    url=review_url(row["review_id"]) + f"#action-{row['pk']}",
+                    recipients=[row["owner_id"]],
+                    late_recipients=[row["review__reviewer_id"]],
                 )
-                for action in chunk
+                for row in chunk
             ]
 
 
