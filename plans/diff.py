@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .models import Responsibility
 from .sections import SECTION_TITLES
 
 
@@ -89,7 +88,7 @@ def _responsibilities_text(version):
         by_kind.setdefault(responsibility.kind, []).append(str(responsibility.user))
     return "\n".join(
         f"{label}: {', '.join(sorted(by_kind.get(kind, []))) or '—'}"
-        for kind, label in Responsibility.Kind.choices
+        for kind, label in version.plan.responsibility_kinds
     )
 
 

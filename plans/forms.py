@@ -121,10 +121,11 @@ class ResponsibilitiesForm(forms.Form):
 
     revision = RevisionField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
+        self.kinds = plan.responsibility_kinds
         people = active_users()
-        for kind, label in Responsibility.Kind.choices:
+        for kind, label in self.kinds:
             approval = kind == Responsibility.Kind.APPROVAL
             self.fields[kind] = forms.ModelMultipleChoiceField(
                 queryset=managers() if approval else people,
@@ -142,10 +143,10 @@ class ResponsibilitiesForm(forms.Form):
     )
 
     def kind_fields(self):
-        return [self[kind] for kind, _ in Responsibility.Kind.choices]
+        return [self[kind] for kind, _ in self.kinds]
 
     def assignments(self):
-        return {kind: list(self.cleaned_data.get(kind) or []) for kind, _ in Responsibility.Kind.choices}
+        return {kind: list(self.cleaned_data.get(kind) or []) for kind, _ in self.kinds}
 
 
 class ObjectiveForm(forms.Form):

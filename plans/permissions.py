@@ -310,7 +310,7 @@ def sync_plan_permissions(plan):
     plan its process owner and deputies."""
     latest = plan.versions.order_by("-number").first()
     updaters = set(latest.responsible(Responsibility.Kind.UPDATING)) if latest else set()
-    if plan.is_smp:
+    if plan.process_id is None:  # the SMP and the CSI principle
         wanted = updaters or {plan.created_by}
     else:
         process = plan.process

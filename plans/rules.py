@@ -15,7 +15,7 @@ def submission_problems(version):
     version the plan conforms to. And every section written."""
     problems = {}
     present = {r.kind for r in version.responsibilities.all()}
-    missing = [str(label) for kind, label in Responsibility.Kind.choices if kind not in present]
+    missing = [str(label) for kind, label in version.plan.responsibility_kinds if kind not in present]
     if missing:
         problems["responsibilities"] = [
             _("Name who is responsible for: %(kinds)s.") % {"kinds": ", ".join(m.lower() for m in missing)}
@@ -40,7 +40,8 @@ def submission_problems(version):
             % {"names": ", ".join(both)}
         )
     objectives = list(version.objectives.select_related("traces_to").prefetch_related("kpis"))
-    if not objectives:
+    # A1: the CSI principle defines roles and responsibilities, not objectives of its own.
+    if not objectives and not version.plan.is_csi_principle:
         problems["objectives"] = [_("Add at least one objective with a measurable KPI.")]
     without_kpi = [o.code for o in objectives if not o.kpis.all()]
     if without_kpi:
@@ -48,7 +49,7 @@ def submission_problems(version):
             _("Give each objective at least one KPI (missing for %(codes)s).")
             % {"codes": ", ".join(without_kpi)}
         )
-    if not version.plan.is_smp:
+    if version.plan.kind == version.plan.Kind.PROCESS:
         untraced = [o.code for o in objectives if o.traces_to_id is None]
         if untraced:
             problems.setdefault("objectives", []).append(

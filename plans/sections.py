@@ -64,4 +64,31 @@ PROCESS_SECTIONS = [
     ),
 ]
 
-SECTION_TITLES = {key: title for key, title, _ in SMP_SECTIONS + PROCESS_SECTIONS}
+# A1: the CSI principle defines the roles and responsibilities for improvement
+# and names the CSI owners (a responsibility of its own, beside the five).
+CSI_SECTIONS = [
+    ("purpose", "Purpose", "Why the organisation improves continually, and what the principle covers."),
+    (
+        "roles",
+        "Roles and responsibilities for improvement",
+        "Who identifies, approves, carries out, measures and closes improvements; what CSI owners decide.",
+    ),
+    (
+        "identification",
+        "Identifying improvements",
+        "Where improvements come from: findings of reviews and audits, measurements, suggestions.",
+    ),
+    (
+        "evaluation",
+        "Evaluating and prioritising",
+        "How proposed improvements are assessed (benefit, size, urgency) and approved or rejected.",
+    ),
+    (
+        "measurement",
+        "Baselines and results",
+        "How service quality is baselined before and measured after an improvement.",
+    ),
+    ("reporting", "Reporting", "How the service improvement plan is reported to top management."),
+]
+
+SECTION_TITLES = {key: title for key, title, _ in SMP_SECTIONS + PROCESS_SECTIONS + CSI_SECTIONS}

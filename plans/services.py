@@ -82,6 +82,24 @@ def create_service_management_plan(*, actor, title="Service Management Plan"):
 
 
 @atomic_as_actor
+def create_csi_principle(*, actor, title="CSI principle"):
+    """A1: management writes one CSI principle, which belongs to the SMP and
+    defines the roles and responsibilities for improvement and the CSI owners."""
+    smp = current_smp()
+    if smp is None:
+        raise RuleViolation(_("Create the service management plan first: the CSI principle belongs to it."))
+    if Plan.objects.filter(kind=Plan.Kind.CSI).exists():
+        raise RuleViolation(_("There is already a CSI principle; there can only be one."))
+    _refuse(permissions.create_smp_refusal(actor))
+    plan = Plan.objects.create(kind=Plan.Kind.CSI, title=title, smp=smp, created_by=actor)
+    version = PlanVersion.objects.create(plan=plan, number=1, title=title, author=actor, last_editor=actor)
+    version.editors.add(actor)
+    Responsibility.objects.create(version=version, kind=Responsibility.Kind.UPDATING, user=actor)
+    permissions.sync_plan_permissions(plan)
+    return record_creation(plan, actor=actor, action="create", to_state=Status.DRAFT)
+
+
+@atomic_as_actor
 def create_process_plan(*, process, actor, title=""):
     """P1: every process plan belongs to the SMP and records the SMP version it conforms to."""
     smp = current_smp()
@@ -471,7 +489,7 @@ def approve_plan(*, version, actor, comment=""):
 
     def check(locked):
         _refuse(permissions.approval_refusal(actor, locked))
-        if not locked.plan.is_smp:
+        if locked.plan.kind == Plan.Kind.PROCESS:
             _require_approved_smp(locked)
 
     locked = lock(version, related=("plan__process",))
@@ -502,7 +520,7 @@ def approve_plan(*, version, actor, comment=""):
     )
     plan = version.plan
     previous = _supersede_versions_in_force(version, actor)
-    if not plan.is_smp:
+    if plan.kind == Plan.Kind.PROCESS:
         plan.conforms_to = version.conforms_to
         plan.conformance_review_due = version.conforms_to.status == Status.SUPERSEDED
         plan.save(update_fields=["conforms_to", "conformance_review_due"])
@@ -513,6 +531,7 @@ def approve_plan(*, version, actor, comment=""):
     if plan.is_smp:
         permissions.sync_plan_permissions(plan)
         flag_conformance_reviews(smp_version=version, actor=actor)
+    signals.version_approved.send(sender=PlanVersion, version=version, actor=actor)
     return version
 
 
@@ -685,7 +704,7 @@ def revise_plan(*, plan, actor, comment=""):
     source = plan.current_version or latest
     number = (plan.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     conforms_to = source.conforms_to
-    if not plan.is_smp:
+    if plan.kind == Plan.Kind.PROCESS:
         conforms_to = smp_version_to_conform_to()
     draft = PlanVersion.objects.create(
         plan=plan,
@@ -699,7 +718,7 @@ def revise_plan(*, plan, actor, comment=""):
     draft.editors.add(actor)
     # D3: after a handover the operators hold the implementation responsibility;
     # the new version names them by default.
-    implementers = [] if plan.is_smp else [u.pk for u in permissions.implementation_holders(plan)]
+    implementers = [u.pk for u in permissions.implementation_holders(plan)] if plan.process_id else []
     copied = [
         Responsibility(version=draft, kind=r.kind, user_id=r.user_id)
         for r in source.responsibilities.all()
@@ -711,11 +730,11 @@ def revise_plan(*, plan, actor, comment=""):
     ]
     bulk_create_with_history(copied, Responsibility, default_user=actor)
     new_smp_objectives = (
-        {o.code: o for o in conforms_to.objectives.all()} if (conforms_to and not plan.is_smp) else {}
+        {o.code: o for o in conforms_to.objectives.all()} if (conforms_to and plan.process_id) else {}
     )
     for objective in source.objectives.prefetch_related("kpis").select_related("traces_to"):
         traces_to = None
-        if objective.traces_to_id and not plan.is_smp:
+        if objective.traces_to_id and plan.process_id:
             traces_to = new_smp_objectives.get(objective.traces_to.code)
         copy = Objective.objects.create(
             version=draft,

@@ -198,13 +198,15 @@ class SectionDefinitionSerializer(serializers.Serializer):
 
 
 class ResponsiblePeopleSerializer(serializers.Serializer):
-    """P2: the five responsibilities of a version, each a list of people."""
+    """P2: the five responsibilities of a version, each a list of people (and,
+    for the CSI principle, its CSI owners: A1)."""
 
     review = PersonSerializer(many=True)
     approval = PersonSerializer(many=True)
     communication = PersonSerializer(many=True)
     implementation = PersonSerializer(many=True)
     updating = PersonSerializer(many=True)
+    csi_owner = PersonSerializer(many=True, required=False)
 
 
 class VersionSerializer(VersionSummarySerializer):
@@ -274,7 +276,7 @@ class VersionSerializer(VersionSummarySerializer):
     def get_responsibilities(self, version):
         return {
             kind: PersonSerializer(version.responsible(kind), many=True).data
-            for kind in Responsibility.Kind.values
+            for kind, _label in version.plan.responsibility_kinds
         }
 
     def get_available_actions(self, version) -> list[str]:
@@ -325,6 +327,9 @@ class ResponsibilityAssignmentSerializer(serializers.Serializer):
     communication = _active_users(many=True, required=False)
     implementation = _active_users(many=True, required=False)
     updating = _active_users(many=True, required=False)
+    csi_owner = _active_users(
+        many=True, required=False, help_text=_("The CSI owners (only the CSI principle names them: A1).")
+    )
     reviewer_may_approve = serializers.BooleanField(
         required=False,
         allow_null=True,

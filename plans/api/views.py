@@ -237,7 +237,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     def responsibilities(self, request, pk=None):
         version = self.get_object()
         data = self._valid(ResponsibilityAssignmentSerializer)
-        assignments = {kind: data.get(kind, []) for kind in Responsibility.Kind.values}
+        assignments = {kind: data.get(kind, []) for kind, _label in version.plan.responsibility_kinds}
         services.set_responsibilities(
             version=version,
             actor=request.user,

@@ -82,6 +82,7 @@ class Plan(models.Model):
     class Kind(models.TextChoices):
         SMP = "smp", "Service management plan"
         PROCESS = "process", "Process plan"
+        CSI = "csi", "CSI principle"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     title = models.CharField(max_length=200)
@@ -140,9 +141,11 @@ class Plan(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["kind"], condition=Q(kind="smp"), name="only_one_smp"),
+            models.UniqueConstraint(fields=["kind"], condition=Q(kind="csi"), name="only_one_csi_principle"),
             models.CheckConstraint(
                 condition=Q(kind="smp", process__isnull=True, smp__isnull=True)
-                | Q(kind="process", process__isnull=False, smp__isnull=False),
+                | Q(kind="process", process__isnull=False, smp__isnull=False)
+                | Q(kind="csi", process__isnull=True, smp__isnull=False),
                 name="process_plans_have_a_process_and_belong_to_the_smp",
             ),
         ]
@@ -158,8 +161,24 @@ class Plan(models.Model):
         return self.kind == self.Kind.SMP
 
     @property
+    def is_csi_principle(self):
+        return self.kind == self.Kind.CSI
+
+    @property
     def section_definitions(self):
-        return plan_sections.SMP_SECTIONS if self.is_smp else plan_sections.PROCESS_SECTIONS
+        if self.is_smp:
+            return plan_sections.SMP_SECTIONS
+        if self.is_csi_principle:
+            return plan_sections.CSI_SECTIONS
+        return plan_sections.PROCESS_SECTIONS
+
+    @property
+    def responsibility_kinds(self):
+        """P2's five responsibilities; the CSI principle also names its CSI owners (A1)."""
+        kinds = list(Responsibility.Kind.choices[:5])
+        if self.is_csi_principle:
+            kinds.append((Responsibility.Kind.CSI_OWNER, Responsibility.Kind.CSI_OWNER.label))
+        return kinds
 
     def _versions(self):
         # Uses the prefetch of PlanQuerySet.with_current() when there is one.
@@ -410,6 +429,8 @@ class Responsibility(ControlledContent):
         COMMUNICATION = "communication", "Communication"
         IMPLEMENTATION = "implementation", "Implementation"
         UPDATING = "updating", "Updating"
+        # A1: only the CSI principle names CSI owners.
+        CSI_OWNER = "csi_owner", "CSI owner"
 
     DOCUMENT_LOOKUP = "version"
 

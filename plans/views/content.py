@@ -11,7 +11,7 @@ from pdca.exceptions import Conflict
 from pdca.pages import add_refusal_to_form, attempt
 from plans import services
 from plans.forms import KpiForm, ObjectiveForm, ResponsibilitiesForm, SectionForm
-from plans.models import Kpi, Responsibility
+from plans.models import Kpi
 
 from .common import edit_refusal_page, plan_and_version
 
@@ -74,17 +74,18 @@ def responsibilities_edit(request, pk, number):
         if refusal:
             return refusal
         initial = {
-            kind: [r.user_id for r in current if r.kind == kind] for kind, _ in Responsibility.Kind.choices
+            kind: [r.user_id for r in current if r.kind == kind] for kind, _ in plan.responsibility_kinds
         }
         form = ResponsibilitiesForm(
+            plan=plan,
             initial={
                 **initial,
                 "revision": version.revision,
                 "reviewer_may_approve": version.reviewer_may_approve,
-            }
+            },
         )
     else:
-        form = ResponsibilitiesForm(request.POST)
+        form = ResponsibilitiesForm(request.POST, plan=plan)
     outcome = attempt(form)
     if request.method == "POST" and form.is_valid():
         with outcome:
@@ -97,9 +98,7 @@ def responsibilities_edit(request, pk, number):
             )
             messages.success(request, "The responsibilities are saved.")
             return redirect(f"{version.get_absolute_url()}#responsibilities")
-    missing = [
-        label for kind, label in Responsibility.Kind.choices if not any(r.kind == kind for r in current)
-    ]
+    missing = [label for kind, label in plan.responsibility_kinds if not any(r.kind == kind for r in current)]
     return render(
         request,
         "plans/responsibilities_form.html",

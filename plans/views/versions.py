@@ -32,7 +32,7 @@ def version_context(request, plan, version):
     responsibilities = list(version.responsibilities.all())
     by_kind = [
         (kind, label, [r.user for r in responsibilities if r.kind == kind])
-        for kind, label in Responsibility.Kind.choices
+        for kind, label in plan.responsibility_kinds
     ]
     acknowledgement = (
         Acknowledgement.objects.filter(version=version, user=user).first()
