@@ -11,7 +11,7 @@ from accounts import roles  # noqa: E402
 from accounts.tests.factories import UserFactory  # noqa: E402
 
 # Plans in every state, used by the tests of Plan, Do, Check and Act.
-pytest_plugins = ["plans.tests.fixtures"]
+pytest_plugins = ["plans.tests.fixtures", "reviews.tests.fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,5 @@
+"""Check fixtures, shared by the tests of Check and Act (loaded by the root conftest)."""
+
 import pytest
 
 from reviews.tests import factories

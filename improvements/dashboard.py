@@ -1,0 +1,2 @@
+def contribute(user, context):
+    """Being built."""

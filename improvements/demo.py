@@ -1,0 +1,2 @@
+def seed(*, users, scale, stdout):
+    """Being built."""

@@ -1,0 +1,1 @@
+"""The browser interface of Act."""
