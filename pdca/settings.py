@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from pdca.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -113,6 +115,10 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # One test database per run, so that two runs against one server do not
+    # collide; the test runner drops it at the end.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test shares it.
     # One file per test run, so that parallel runs do not share it.
@@ -166,9 +172,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 EMAIL_HOST = env("EMAIL_HOST")
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "pdca.mail_backends.LoggingEmailBackend",
 )
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER")
@@ -179,7 +183,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "pdca-portal@localhost")
 # Celery. The default broker is kombu's filesystem transport, so nothing has to
 # be installed; production uses Redis. Results are not kept: every task writes
 # its effect to the database, which is the source of truth.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+# "localhost" names no server: it only keeps kombu from warning that the URL has no host.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://localhost/")
 CELERY_BROKER_FOLDER = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -235,6 +240,8 @@ SPECTACULAR_SETTINGS = {
         "ReviewInputStatusEnum": "reviews.models.ReviewInput.Status",
         "FindingStatusEnum": "reviews.models.Finding.Status",
         "ReviewActionStatusEnum": "reviews.models.ReviewAction.Status",
+        "ImprovementStatusEnum": "improvements.models.Improvement.Status",
+        "ProjectStatusEnum": "improvements.models.Project.Status",
     },
 }
 
@@ -250,11 +257,14 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not TEST
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG and not TESTING)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG or TESTING else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Preloading asks browsers to use HTTPS before the first visit; on by default in
+# production (the other HSTS settings meet its conditions), off for a host that
+# must stay reachable over plain HTTP.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG and not TESTING)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", "security.W021")
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", "")
 
 # Review reminders (C5): days before the due date, then on the day and weekly
 # while overdue; managers are told from the first overdue week, the further
@@ -267,13 +277,11 @@ DIGEST_TIME = env("DIGEST_TIME", "07:00")
 # /healthz reports the reminder job late when its last success is older.
 REMINDER_JOB_MAX_AGE_HOURS = env_int("REMINDER_JOB_MAX_AGE_HOURS", 26)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# One format and time zone for every line of web, worker and beat (pdca/logs.py);
+# LOG_FORMAT=json writes one JSON object per line.
+LOGGING = logging_config(env("LOG_LEVEL", "INFO"))
+# Celery leaves the root logger to LOGGING instead of installing its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # A broker that is down must not hang a web request: publishing gives up fast,
 # and the periodic jobs re-derive the work from the database.

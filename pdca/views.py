@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +17,11 @@ from .health import broker_status, database_status
 from .models import CalendarToken, Notification, NotificationPreference
 from .reminders import last_run_status as reminders_status
 from .verification import latest_status as records_status
+
+
+@login_not_required
+def favicon(request):
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @login_not_required

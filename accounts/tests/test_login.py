@@ -16,7 +16,9 @@ def _page_paths():
                 yield "/" + prefix + route.lstrip("^").rstrip("$")
 
     for path in walk(get_resolver().url_patterns):
-        if path.startswith(("/api/", "/healthz", "/accounts/login", "/admin/")):
+        # Public by design: the API (it answers 401/403 itself), the health check,
+        # the login page, the admin (its own login) and the favicon.
+        if path.startswith(("/api/", "/healthz", "/accounts/login", "/admin/", "/favicon.ico")):
             continue
         yield path
 
