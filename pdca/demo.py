@@ -11,7 +11,9 @@ DEMO_PASSWORD = "pdca-demo"
 
 # key: (username, first, last, job title, roles, superuser)
 DEMO_USERS = {
-    "Administrator": ("admin", "Alex", "Adams", "SMS administrator", [roles.ADMINISTRATOR], True),
+    # The administrator manages users and roles through the Administrator role;
+    # no demo user is a superuser, whose flag grants no business rights anyway.
+    "Administrator": ("admin", "Alex", "Adams", "SMS administrator", [roles.ADMINISTRATOR], False),
     "Manager": ("manager", "Morgan", "Meyer", "Chief Operating Officer", [roles.MANAGER], False),
     "Manager (second)": ("manager2", "Dana", "Brooks", "Head of IT Services", [roles.MANAGER], False),
     "Process owner": ("owner", "Olivia", "Owen", "Service operations lead", [roles.PROCESS_OWNER], False),

@@ -144,6 +144,8 @@ def plan_review(
             raise RuleViolation(
                 _("The management review reviews the SMS: create the service management plan first.")
             )
+    if kind == Kind.PROCESS and (plan is None or plan.process_id is None):
+        raise RuleViolation(_("A process review reviews one process plan: choose it."), field="plan")
     _refuse(permissions.plan_review_refusal(actor, kind, plan=plan))
     errors = {}
     if planned_on is None:

@@ -196,9 +196,22 @@ class ImplementationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Se
 # -- milestones ----------------------------------------------------------------------
 
 
+class VisibleProcessPlanField(serializers.PrimaryKeyRelatedField):
+    """A process plan's id; a plan the user may not read does not exist for him
+    or her (the same answer as for an id that exists nowhere)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Plan.objects.filter(kind=Plan.Kind.PROCESS), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        plans = Plan.objects.filter(kind=Plan.Kind.PROCESS)
+        return plans.visible_to(request.user) if request is not None else plans.none()
+
+
 class MilestoneSerializer(serializers.ModelSerializer):
     is_overdue = serializers.BooleanField(read_only=True)
-    plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.filter(kind=Plan.Kind.PROCESS))
+    plan = VisibleProcessPlanField()
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
 
     class Meta:
@@ -293,7 +306,7 @@ class HandoverSerializer(serializers.ModelSerializer):
     """A handover (D3). Only the representation of one handover says what the
     user may do with it: deciding who is a receiver costs a query per handover."""
 
-    plan = serializers.PrimaryKeyRelatedField(queryset=Plan.objects.filter(kind=Plan.Kind.PROCESS))
+    plan = VisibleProcessPlanField()
     handed_over_by = serializers.SerializerMethodField()
     receivers = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), many=True)
     decided_by = serializers.StringRelatedField(read_only=True)

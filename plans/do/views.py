@@ -147,9 +147,22 @@ def start(request, pk):
     return _back(plan)
 
 
+def _refused_to_non_holder(request, plan):
+    """A refusal a non-holder gets where the form is only shown to holders:
+    the message on the implementation page, with 403."""
+    refusal = permissions.implementation_refusal(request.user, plan)
+    if not refusal:
+        return None
+    messages.error(request, refusal)
+    return render(request, "plans/implementation/detail.html", _page_context(request, plan), status=403)
+
+
 def milestone_edit(request, pk, milestone_id=None):
     plan = _visible_plan(request, pk)
     milestone = get_object_or_404(Milestone, pk=milestone_id, plan=plan) if milestone_id else None
+    refused = _refused_to_non_holder(request, plan)
+    if refused:
+        return refused
     form = MilestoneForm(request.POST or None, instance=milestone)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -230,6 +243,9 @@ def kpi_operator(request, pk, kpi_id):
 @require_POST
 def handover_propose(request, pk):
     plan = _visible_plan(request, pk)
+    refused = _refused_to_non_holder(request, plan)
+    if refused:
+        return refused
     form = HandoverForm(request.POST, exclude_user=request.user)
     if form.is_valid():
         data = form.cleaned_data

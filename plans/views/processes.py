@@ -7,12 +7,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from pdca.pages import attempt
 from plans import permissions, services
 from plans.forms import ProcessForm
-from plans.models import Process
+from plans.models import Plan, Process
 
 
 def process_list(request):
     """The processes of the SMS with their owners, deputies and plans."""
-    processes = Process.objects.select_related("owner", "plan").prefetch_related("deputies").order_by("name")
+    processes = list(
+        Process.objects.select_related("owner", "plan").prefetch_related("deputies").order_by("name")
+    )
+    # A plan the reader may not read is neither named nor linked (staff read only communicated plans).
+    readable = set(Plan.objects.visible_to(request.user).values_list("pk", flat=True))
+    for process in processes:
+        plan = getattr(process, "plan", None)
+        process.readable_plan = plan if plan is not None and plan.pk in readable else None
+        process.has_plan = plan is not None
     return render(
         request,
         "plans/process_list.html",
