@@ -17,6 +17,8 @@ from .models import (
     Notification,
     NotificationPreference,
     Reminder,
+    ReportFile,
+    ReportJob,
     VerificationRun,
 )
 
@@ -120,3 +122,21 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(ReadOnlyAdmin):
     list_display = ("name", "at")
+
+
+@admin.register(ReportFile)
+class ReportFileAdmin(ReadOnlyAdmin):
+    """C7: the stored PDFs of approved documents, never changed or deleted."""
+
+    list_display = ("created_at", "report", "object_id", "state", "title", "pages", "sha256")
+    list_filter = ("report", "state")
+    search_fields = ("title", "sha256")
+
+
+@admin.register(ReportJob)
+class ReportJobAdmin(ReadOnlyAdmin):
+    """C7: who asked for which report, and what became of it."""
+
+    list_display = ("created_at", "report", "object_id", "requested_by", "status", "attempts")
+    list_filter = ("status", "report")
+    list_select_related = ("requested_by",)

@@ -7,12 +7,14 @@ from accounts.api import UserViewSet
 from pdca.api_views import CalendarFeedViewSet, DecisionViewSet, NotificationViewSet
 
 from .registry import api_routes
+from .report_api import register as register_report_routes
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("decisions", DecisionViewSet, basename="decision")
 router.register("calendar-feed", CalendarFeedViewSet, basename="calendar-feed")
+register_report_routes(router)  # C7: report jobs, audit trails, the decision-log export
 
 for register in api_routes():
     register(router)

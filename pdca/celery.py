@@ -51,6 +51,12 @@ app.conf.beat_schedule = {
         "task": "pdca.tasks.send_pending_notification_emails",
         "schedule": 300.0,
     },
+    # C7: stores the PDF of every approved document still missing it (a lost
+    # task is made good), queues lost report jobs again, removes old job files.
+    "maintain-reports": {
+        "task": "pdca.tasks.maintain_reports",
+        "schedule": 600.0,
+    },
 }
 
 

@@ -1,5 +1,7 @@
 """What spans the whole cycle: the decision log and notifications."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -236,3 +238,104 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.at}"
+
+
+# -- reports (C7) ---------------------------------------------------------------------
+
+
+class ReportFileQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise RuleViolation(gettext("A stored report is never changed."))
+
+    update.queryset_only = True
+
+    def delete(self):
+        raise RuleViolation(gettext("A stored report is never deleted."))
+
+    delete.queryset_only = True
+
+
+class ReportFile(models.Model):
+    """C7: the PDF of an approved document, rendered once when the document
+    reached `state` (approved; superseded) and stored under MEDIA_ROOT. Every
+    later download serves exactly these bytes, checked against `sha256`, so
+    that what an auditor receives is what was issued: a later change of the
+    template or of the data does not alter it. Rows are only ever added."""
+
+    report = models.CharField(max_length=60, help_text=_("The kind of report (pdca.reports registry)."))
+    object_id = models.PositiveBigIntegerField()
+    state = models.CharField(max_length=20, help_text=_("The document's state the report was issued in."))
+    title = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=300, help_text=_("The file's name in the media storage."))
+    sha256 = models.CharField(max_length=64, help_text=_("SHA-256 of the stored PDF's bytes."))
+    size = models.PositiveBigIntegerField()
+    pages = models.PositiveIntegerField()
+    # What the PDF states about the record, kept beside it.
+    content_hash = models.CharField(max_length=64, blank=True)
+    chain_sequence = models.PositiveBigIntegerField(default=0)
+    chain_head = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReportFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "object_id", "state"], name="one_stored_report_per_document_state"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.report} #{self.object_id} ({self.state}): {self.sha256[:12]}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuleViolation(gettext("A stored report is never changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuleViolation(gettext("A stored report is never deleted."))
+
+
+class ReportJob(models.Model):
+    """C7: a report rendered in the background for the person who asked for
+    it: queued -> running -> done or failed (with the reason); a failed job can
+    be retried. The result is either a stored report (an approved document)
+    or a file of its own (a draft, an audit-trail appendix), removed after a
+    day. The row stays: who exported what, and when."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Rendering")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.CharField(max_length=60)
+    object_id = models.PositiveBigIntegerField()
+    title = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    stored = models.ForeignKey(ReportFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    path = models.CharField(max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    expired = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.title or self.report} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -10,7 +10,7 @@ class PlansConfig(AppConfig):
         from pdca import registry
         from pdca.controlled import protect_from_deletion
 
-        from . import api, dashboard, demo
+        from . import api, dashboard, demo, reports
         from .do import api as do_api
         from .do import dashboard as do_dashboard
         from .models import Kpi, Objective, PlanVersion, Responsibility
@@ -55,3 +55,9 @@ class PlansConfig(AppConfig):
         registry.register_dashboard_panel(do_dashboard.contribute, order=20)
         registry.register_demo_seeder(demo.seed, order=10)
         registry.register_calendar_source(do_dashboard.calendar_events)
+        # C7: a version as a controlled PDF (stored at approval), the plan's audit trail.
+        from .signals import version_approved
+
+        reports.register()
+        version_approved.connect(reports.store_after_approval, dispatch_uid="plans.store_report")
+        registry.register_page_panel("plans.plan_detail", reports.plan_reports_panel, order=90)

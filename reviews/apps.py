@@ -9,6 +9,13 @@ def _create_schedule(sender, version, actor, **kwargs):
     create_schedule_on_first_communication(version=version, actor=actor)
 
 
+def _store_report(sender, review, **kwargs):
+    """C7: the approved review's PDF is rendered and stored once, after commit."""
+    from pdca.reports import store_after_commit
+
+    store_after_commit("reviews.review", review.pk)
+
+
 def _refuse_m2m_change_of_frozen_review(sender, instance, action, reverse, **kwargs):
     """Who took part in a review, and which processes it covers, are part of
     its content: they do not change once it is submitted."""
@@ -31,8 +38,9 @@ class ReviewsConfig(AppConfig):
         from pdca.controlled import protect_from_deletion
         from plans.signals import version_communicated
 
-        from . import api, dashboard, demo, panels, reminders
+        from . import api, dashboard, demo, panels, reminders, reports
         from .models import Attainment, Finding, Review, ReviewAction, ReviewInput
+        from .signals import review_approved
 
         for model in (Review, ReviewInput, Attainment, Finding, ReviewAction):
             protect_from_deletion(model)
@@ -69,3 +77,7 @@ class ReviewsConfig(AppConfig):
         registry.register_reminder_source("reviews.actions", reminders.ActionReminders())
         registry.register_calendar_source(reminders.calendar_events)
         registry.register_demo_seeder(demo.seed, order=30)
+        # C7: the review report, the audit trails, and the reports on the dashboard.
+        reports.register()
+        review_approved.connect(_store_report, dispatch_uid="reviews.store_report")
+        registry.register_dashboard_panel(reports.reports_panel, order=95)
