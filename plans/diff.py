@@ -3,6 +3,7 @@
 import difflib
 from dataclasses import dataclass, field
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -94,6 +95,19 @@ def _responsibilities_text(version):
 
 def compare_versions(old, new):
     """A list of SectionDiff, one per section, plus objectives and responsibilities."""
+    from .models import Kpi, Objective, Responsibility
+
+    # The parts of both versions in a fixed number of queries, however many objectives.
+    prefetch_related_objects(
+        [old, new],
+        Prefetch(
+            "objectives",
+            queryset=Objective.objects.select_related("traces_to").prefetch_related(
+                Prefetch("kpis", queryset=Kpi.objects.select_related("owner"))
+            ),
+        ),
+        Prefetch("responsibilities", queryset=Responsibility.objects.select_related("user")),
+    )
     result = []
     for key, title, _ in new.plan.section_definitions:
         a, b = old.sections.get(key, ""), new.sections.get(key, "")

@@ -2,7 +2,7 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from .models import Plan, PlanVersion, Process
@@ -20,6 +20,11 @@ class PlanFilter(django_filters.FilterSet):
     approved version and a newer draft is a draft). Choices only name what
     the user may see."""
 
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        help_text=_("Words in the title, the process or the owner's name."),
+    )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
         choices=PlanVersion.Status.choices,
@@ -48,10 +53,24 @@ class PlanFilter(django_filters.FilterSet):
 
     class Meta:
         model = Plan
-        fields = ["status", "kind", "process", "owner", "conformance_review_due"]
+        fields = ["q", "status", "kind", "process", "owner", "conformance_review_due"]
 
-    # The filters the plans page offers (the API offers all).
-    PAGE_FILTERS = ("status", "process", "owner")
+    # The filters the plans page offers (the API offers all). A search field
+    # rather than a list of every process and owner: the page stays small
+    # with a thousand plans.
+    PAGE_FILTERS = ("q", "status", "kind")
+
+    def filter_search(self, queryset, name, value):
+        """Every word must occur in the title, the process name or the owner's name."""
+        for word in value.split()[:10]:
+            queryset = queryset.filter(
+                Q(title__icontains=word)
+                | Q(process__name__icontains=word)
+                | Q(process__owner__first_name__icontains=word)
+                | Q(process__owner__last_name__icontains=word)
+                | Q(process__owner__username__icontains=word)
+            )
+        return queryset
 
     def filter_status(self, queryset, name, value):
         visible = PlanVersion.objects.visible_to(self.request.user).values("pk")

@@ -61,6 +61,7 @@ USER_FIELDS = {
     "created_by",
     "handed_over_by",
     "decided_by",
+    "receivers",
 }
 
 
@@ -100,6 +101,10 @@ def plan_history(plan):
         for name in USER_FIELDS
         if getattr(r, f"{name}_id", None)
     }
+    # The people handovers name (a many-to-many field, set once at the proposal).
+    user_ids |= set(
+        Handover.receivers.through.objects.filter(handover__plan_id=plan.pk).values_list("user_id", flat=True)
+    )
     users = User.objects.in_bulk(user_ids)
     smp_version_ids = {r.conforms_to_id for r in (*plan_records, *version_records) if r.conforms_to_id}
     smp_versions = dict(PlanVersion.objects.filter(pk__in=smp_version_ids).values_list("pk", "number"))

@@ -152,3 +152,61 @@ def test_history_shows_implementation_changes_in_words(client_for, auditor, owne
     html = client_for(auditor).get(f"/plans/{approved_plan.pk}/history/").content.decode()
     assert "Not started → In implementation" in html
     assert "Milestone “Runbook”" in html
+
+
+def test_compare_runs_a_constant_number_of_queries(revised_plan, owner, manager, django_assert_max_num_queries):
+    client = browser_for(manager)
+    url = reverse("plans:compare", args=[revised_plan.pk])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(url)
+    assert response.status_code == 200
+    draft = revised_plan.versions.get(number=2)
+    for n in range(4):
+        objective = services.save_objective(version=draft, actor=owner, title=f"Objective {n}")
+        for m in range(2):
+            services.save_kpi(
+                objective=objective,
+                actor=owner,
+                metric=f"Metric {n}.{m}",
+                unit="%",
+                direction="at_least",
+                target=90,
+                owner=owner,
+                frequency="monthly",
+            )
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "Metric 3.1" in response.content.decode()
+
+
+def test_history_with_handovers_runs_a_constant_number_of_queries(
+    client_for, auditor, owner, approved_plan, staff, operators, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plans.do import services as implementation
+
+    approved_plan.distribution_users.add(staff)
+    services.communicate_plan(version=approved_plan.current_version, actor=owner)
+    implementation.start_implementation(plan=approved_plan, actor=owner)
+    client = client_for(auditor)
+    url = reverse("plans:history", args=[approved_plan.pk])
+
+    def handover_and_decline():
+        handover = implementation.propose_handover(plan=approved_plan, actor=owner, receivers=operators)
+        implementation.decline_handover(handover=handover, actor=operators[0], reason="Not yet trained.")
+
+    handover_and_decline()
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for _ in range(4):
+        handover_and_decline()
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.decode().count("Handover of") >= 10

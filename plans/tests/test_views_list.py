@@ -97,6 +97,26 @@ def test_plan_list_filters_by_status_process_and_owner(
     assert titles(process=process_plan.process_id) == {process_plan.title}
 
 
+def test_plan_list_searches_title_process_and_owner_without_listing_every_process(
+    smp, process_plan, approved_plan_of_other, client_for, manager, other_owner
+):
+    client = client_for(manager)
+
+    def titles(q):
+        response = client.get(reverse("plans:list"), {"q": q})
+        assert response.status_code == 200
+        return {plan.title for plan in response.context["page"]}
+
+    assert titles("change") == {approved_plan_of_other.title}  # the process name
+    assert titles(other_owner.last_name.upper()) == {approved_plan_of_other.title}  # the owner
+    assert titles("incident plan") == {process_plan.title}  # every word, anywhere
+    assert titles("nothing-like-this") == set()
+    # The form offers a search field, not a select with every process or owner.
+    html = client.get(reverse("plans:list")).content.decode()
+    assert 'name="q"' in html
+    assert "Change management</option>" not in html and f"{other_owner}</option>" not in html
+
+
 def test_new_process_plan_button_only_for_owners_of_a_process_without_plan(
     smp, process_plan, client_for, owner, other_owner
 ):

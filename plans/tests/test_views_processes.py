@@ -86,4 +86,24 @@ def test_process_list_runs_a_constant_number_of_queries(
     for i in range(3, 30):
         ProcessFactory(name=f"P{i}", owner=owner).deputies.add(other_owner)
     with django_assert_max_num_queries(len(small.captured_queries)):
-        client.get("/plans/processes/")
+        response = client.get("/plans/processes/")
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 25  # a page, not all 30
+    assert response.context["page"].paginator.count == 30
+
+
+@pytest.mark.django_db
+def test_process_list_searches_the_process_and_owner_names(client_for, manager, owner, other_owner):
+    ProcessFactory(name="Change management", owner=owner)
+    ProcessFactory(name="Capacity management", owner=other_owner)
+    client = client_for(manager)
+
+    def names(q):
+        response = client.get("/plans/processes/", {"q": q})
+        assert response.status_code == 200
+        return {process.name for process in response.context["page"]}
+
+    assert names("change") == {"Change management"}
+    assert names(other_owner.last_name) == {"Capacity management"}
+    assert names("management") == {"Change management", "Capacity management"}
+    assert "No process matches" in client.get("/plans/processes/", {"q": "nothing"}).content.decode()
