@@ -14,11 +14,13 @@ Each `*_refusal` returns why the user may not, or '' if he or she may;
 `improvement_actions` gives every action with "allowed" or its reason.
 """
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.roles import has_business_permission, is_read_only
 from pdca.actions import Actions
-from plans.models import Plan, PlanVersion, Responsibility
+from plans.models import Plan, PlanVersion, Process, Responsibility
 
 from .models import Improvement
 
@@ -66,6 +68,23 @@ def propose_refusal(user):
     if is_read_only(user):
         return _("Auditors read the service improvement plan but do not change it.")
     return ""
+
+
+def promote_refusal(user, finding=None):
+    """A2: a CSI owner, or the owner or a deputy of the observation's process
+    (of some process, when no finding is given), promotes an observation."""
+    if not user.is_authenticated or is_read_only(user):
+        return _("A CSI owner or the process owner promotes an observation.")
+    if is_csi_owner(user):
+        return ""
+    if finding is None:
+        owns = Process.objects.filter(Q(owner=user) | Q(deputies=user)).exists()
+    else:
+        process = finding.process
+        owns = process is not None and (
+            process.owner_id == user.pk or process.deputies.filter(pk=user.pk).exists()
+        )
+    return "" if owns else _("A CSI owner or the process owner promotes an observation.")
 
 
 def is_responsible(user, improvement):
@@ -161,3 +180,27 @@ def improvement_actions(user, improvement):
     if status == Status.EVALUATED:
         actions.add("close", not decide, decide if offered else "")
     return actions
+
+
+def project_actions(user, project):
+    """What `user` may do with `project` now (pages and API render the same answer)."""
+    actions = Actions()
+    actions.add("edit", reason=project_refusal(user, project))
+    if project.status == project.Status.PLANNED:
+        actions.add("approve", reason=project_approval_refusal(user, project))
+    actions.add("milestone", reason=project_refusal(user, project))
+    return actions
+
+
+class ImprovementAccess(BasePermission):
+    """The API's coarse gate: reading needs a login; changing needs a person
+    who is not an auditor (the service then applies the rule of the change,
+    and the queryset `visible_to` hides what the user may not read)."""
+
+    message = _("Auditors read the service improvement plan but do not change it.")
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return request.method in SAFE_METHODS or not is_read_only(user)

@@ -157,11 +157,7 @@ def promote_observation(*, finding, actor):
         )
     if finding.review.status != finding.review.Status.APPROVED:
         raise RuleViolation(_("Observations are promoted once their review is approved."))
-    owns_process = finding.process_id and (
-        finding.process.owner_id == actor.pk or finding.process.deputies.filter(pk=actor.pk).exists()
-    )
-    if not (permissions.is_csi_owner(actor) or owns_process):
-        raise NotAllowed(_("A CSI owner or the process owner promotes an observation."))
+    _refuse(permissions.promote_refusal(actor, finding))
     if Improvement.objects.filter(finding=finding).exists():
         raise Conflict(_("This observation is already in the improvement plan."))
     return raise_from_finding(finding=finding, actor=actor)
@@ -519,11 +515,16 @@ NONCONFORMITY_FIELDS = (
 
 
 @atomic_as_actor
-def record_nonconformity_handling(*, improvement, actor, **values):
+def record_nonconformity_handling(*, improvement, actor, expected_revision=None, **values):
     """A5: the correction, the root cause (with its method), similar
-    nonconformities elsewhere, and the corrective action."""
+    nonconformities elsewhere, and the corrective action; a save from a stale
+    page is refused."""
     improvement = lock(improvement)
     _refuse(permissions.act_refusal(actor, improvement))
+    if expected_revision is not None and int(expected_revision) != improvement.revision:
+        raise Conflict(
+            _("Somebody saved this improvement after you opened it: look at it again."), field="revision"
+        )
     if improvement.status not in (Status.APPROVED, Status.IN_IMPLEMENTATION):
         raise RuleViolation(
             _("The root cause and corrective action are recorded while the improvement is carried out.")
@@ -795,8 +796,10 @@ def approve_project(*, project, actor, comment=""):
 @atomic_as_actor
 def save_project_milestone(*, project, actor, title, due_on, done_on=None, milestone=None):
     _refuse(permissions.project_refusal(actor, project))
-    if not (title or "").strip() or due_on is None:
-        raise RuleViolation(_("A milestone needs a title and a due date."), field="title")
+    if not (title or "").strip():
+        raise RuleViolation(_("Give the milestone a title."), field="title")
+    if due_on is None:
+        raise RuleViolation(_("Give the milestone a due date."), field="due_on")
     milestone = milestone or ProjectMilestone(project=project)
     milestone.title, milestone.due_on, milestone.done_on = title.strip(), due_on, done_on
     milestone.save()

@@ -220,3 +220,58 @@ def test_nobody_decides_on_what_he_proposed(csi_principle, csi_owner, communicat
     )
     with pytest.raises(NotAllowed, match="proposed"):
         services.approve_improvement(improvement=improvement, actor=csi_owner)
+
+
+def test_the_owner_of_the_observations_process_promotes_it_and_the_answer_is_one(
+    reviewed_findings, owner, other_owner, staff
+):
+    observation = reviewed_findings[Finding.Grade.OBSERVATION]
+    # The same predicate answers the service, the page and the API.
+    assert permissions.promote_refusal(staff, observation)
+    assert permissions.promote_refusal(staff)  # owns no process at all
+    from plans.tests.factories import ProcessFactory
+
+    ProcessFactory(name="Change management", owner=other_owner)
+    assert permissions.promote_refusal(other_owner, observation)  # owns another process
+    assert not permissions.promote_refusal(other_owner)  # ... but may promote some observation
+    assert not permissions.promote_refusal(owner, observation)
+    improvement = services.promote_observation(finding=observation, actor=owner)
+    assert improvement.finding == observation
+
+
+def test_a_stale_save_of_the_root_cause_is_refused_and_changes_nothing(reviewed_findings, csi_owner, owner):
+    from pdca.exceptions import Conflict
+
+    improvement = reviewed_findings[Finding.Grade.MAJOR].improvement
+    services.approve_improvement(improvement=improvement, actor=csi_owner)
+    improvement = Improvement.objects.get(pk=improvement.pk)
+    read = improvement.revision
+    services.record_nonconformity_handling(
+        improvement=improvement, actor=owner, expected_revision=read, root_cause="Timers off."
+    )
+    with pytest.raises(Conflict):
+        services.record_nonconformity_handling(
+            improvement=improvement, actor=owner, expected_revision=read, root_cause="Overwritten."
+        )
+    assert Improvement.objects.get(pk=improvement.pk).root_cause == "Timers off."
+
+
+def test_a_project_milestone_says_which_field_is_missing(csi_principle, csi_owner, other_owner):
+    project = services.save_project(
+        actor=csi_owner,
+        name="Toolchain 2027",
+        manager=other_owner,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=120),
+    )
+    with pytest.raises(RuleViolation) as missing_date:
+        services.save_project_milestone(project=project, actor=csi_owner, title="Pilot", due_on=None)
+    assert missing_date.value.field == "due_on"
+    with pytest.raises(RuleViolation) as missing_title:
+        services.save_project_milestone(
+            project=project, actor=csi_owner, title=" ", due_on=timezone.localdate()
+        )
+    assert missing_title.value.field == "title"
+    assert not project.milestones.exists()
+    actions = permissions.project_actions(csi_owner, project)
+    assert "edit" in actions.allowed() and "approve" in actions.refused()  # a manager approves
