@@ -33,7 +33,7 @@ class RevisionField(forms.IntegerField):
 class ReviewPlanForm(forms.Form):
     """C3: plan a review of one of the three kinds."""
 
-    kind = forms.ChoiceField(label=_("Kind of review"), choices=[])
+    kind = forms.ChoiceField(label=_("Kind of review"), choices=[], widget=forms.RadioSelect)
     plan = forms.ModelChoiceField(
         label=_("Process plan"),
         queryset=Plan.objects.none(),
@@ -55,6 +55,7 @@ class ReviewPlanForm(forms.Form):
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        help_text=_("Who else takes part; the reviewer always does."),
     )
     period_start = forms.DateField(
         label=_("Period covered from"),
@@ -159,10 +160,23 @@ class ActionForm(forms.Form):
     )
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
     due_on = forms.DateField(label=_("Due on"), widget=DateInput(), required=False)
+    finding = forms.ModelChoiceField(
+        label=_("Addresses finding"),
+        queryset=Finding.objects.none(),
+        required=False,
+        empty_label=_("— none —"),
+        help_text=_("The finding of this review the action responds to, if any."),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, review, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people()
+        self.fields["finding"].queryset = review.findings.order_by("number")
+        self.fields["finding"].label_from_instance = lambda f: (
+            f"{f.code} · {f.get_grade_display()}: {f.description[:60]}"
+        )
+        if not review.findings.exists():
+            del self.fields["finding"]
 
 
 class ActionDoneForm(forms.Form):

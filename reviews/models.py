@@ -302,8 +302,14 @@ class Review(ControlledDocument):
             ],
             "decisions": self.decisions,
             "actions": [
-                {"description": a.description, "owner": person(a.owner), "due_on": a.due_on.isoformat()}
-                for a in self.actions.select_related("owner").order_by("pk")
+                {
+                    "description": a.description,
+                    "owner": person(a.owner),
+                    "due_on": a.due_on.isoformat(),
+                    # Only when set: the content of reviews approved before actions named findings is unchanged.
+                    **({"finding": a.finding.number} if a.finding_id else {}),
+                }
+                for a in self.actions.select_related("owner", "finding").order_by("pk")
             ],
             "minutes": self.minutes,
             "author": person(self.author),
@@ -477,6 +483,14 @@ class ReviewAction(ControlledContent):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_actions"
     )
     due_on = models.DateField()
+    finding = models.ForeignKey(
+        "Finding",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="actions",
+        help_text=_("The finding of the same review the action addresses, if any."),
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     done_on = models.DateField(null=True, blank=True)
     done_by = models.ForeignKey(

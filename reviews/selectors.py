@@ -47,7 +47,9 @@ def reviews_with_parts(queryset):
         Prefetch("findings", queryset=Finding.objects.select_related("process").order_by("number")),
         Prefetch(
             "actions",
-            queryset=ReviewAction.objects.select_related("owner", "done_by").order_by("due_on", "pk"),
+            queryset=ReviewAction.objects.select_related("owner", "done_by", "finding").order_by(
+                "due_on", "pk"
+            ),
         ),
         Prefetch("addenda", queryset=Addendum.objects.select_related("author").order_by("written_at", "pk")),
     )
@@ -96,7 +98,7 @@ def actions_visible_to(user):
     owns: the owner marks an action done (C4), whoever may read the review."""
     visible = Review.objects.visible_to(user).values("pk")
     return ReviewAction.objects.filter(Q(review__in=visible) | Q(owner=user)).select_related(
-        "review", "owner", "done_by"
+        "review", "owner", "done_by", "finding"
     )
 
 

@@ -259,9 +259,12 @@ def _review_for_edit(review, actor, expected_revision=None):
 
 
 @atomic_as_actor
-def start_review(*, review, actor, comment=""):
-    """planned -> in progress: the review is being held; the attainment is
-    filled from the measurements of the period as they are now."""
+def start_review(*, review, actor, comment="", held_on=None):
+    """planned -> in progress: the review is being held (on `held_on`, when
+    given); the attainment is filled from the measurements of the period as
+    they are now."""
+    if held_on is not None and held_on > timezone.localdate():
+        raise RuleViolation(_("A review is not held in the future."), field="held_on")
 
     def check(locked):
         _refuse(permissions.edit_refusal(actor, locked))
@@ -275,6 +278,7 @@ def start_review(*, review, actor, comment=""):
         stamp="started_at",
         comment=comment,
         check=check,
+        changes={"held_on": held_on} if held_on else None,
         conflict=lambda r: (
             _("This review is already %(status)s.") % {"status": r.get_status_display().lower()}
         ),
@@ -417,8 +421,9 @@ def delete_finding(*, finding, actor):
 
 
 @atomic_as_actor
-def save_action(*, review, actor, description, owner, due_on, action=None):
-    """C4: an action decided in the review, with its owner and due date."""
+def save_action(*, review, actor, description, owner, due_on, finding=None, action=None):
+    """C4: an action decided in the review, with its owner and due date, and
+    the finding of the same review it addresses, if any."""
     review = _review_for_edit(review, actor)
     errors = {}
     if not (description or "").strip():
@@ -429,6 +434,8 @@ def save_action(*, review, actor, description, owner, due_on, action=None):
         errors["owner"] = [_("%(name)s is no longer active.") % {"name": owner}]
     if due_on is None:
         errors["due_on"] = [_("Give the due date.")]
+    if finding is not None and finding.review_id != review.pk:
+        errors["finding"] = [_("That finding belongs to another review.")]
     if errors:
         raise RuleViolation(_("The action is incomplete."), errors=errors)
     if action is None:
@@ -436,6 +443,7 @@ def save_action(*, review, actor, description, owner, due_on, action=None):
     elif action.review_id != review.pk:
         raise RuleViolation(_("That action belongs to another review."))
     action.description, action.owner, action.due_on = description.strip(), owner, due_on
+    action.finding = finding
     action.save()
     controlled.touch(review, actor=actor)
     return action

@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from pdca.markdown import render_markdown
-from plans.api.serializers import PersonSerializer
+from plans.api.serializers import CommentSerializer, PersonSerializer
 from plans.models import Plan, PlanVersion, Process
 
 from .. import permissions
@@ -191,6 +191,12 @@ class ActionPartSerializer(serializers.ModelSerializer):
     owner = PersonSerializer(read_only=True)
     done_by = PersonSerializer(read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField(help_text=_("Open, and its due date has passed."))
+    finding = serializers.SlugRelatedField(
+        slug_field="number",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The number of the finding of the same review the action addresses, if any."),
+    )
 
     class Meta:
         model = ReviewAction
@@ -199,6 +205,7 @@ class ActionPartSerializer(serializers.ModelSerializer):
             "description",
             "owner",
             "due_on",
+            "finding",
             "status",
             "done_on",
             "done_by",
@@ -547,6 +554,12 @@ class ActionEditSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, help_text=_("Required."))
     owner = _users(required=False, allow_null=True, help_text=_("Required: who carries the action out."))
     due_on = serializers.DateField(required=False, allow_null=True, help_text=_("Required."))
+    finding = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text=_("The number of the finding of the same review the action addresses; null for none."),
+    )
 
 
 class ActionCreateSerializer(ActionReviewSerializer, ActionEditSerializer):
@@ -559,4 +572,10 @@ class ActionDoneSerializer(serializers.Serializer):
     )
     done_on = serializers.DateField(
         required=False, allow_null=True, default=None, help_text=_("Defaults to today; never in the future.")
+    )
+
+
+class StartSerializer(CommentSerializer):
+    held_on = serializers.DateField(
+        required=False, allow_null=True, help_text=_("The day the review is held (not in the future).")
     )

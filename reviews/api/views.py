@@ -18,7 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from pdca.api import ServiceViewSet, refusals
@@ -50,9 +50,21 @@ from .serializers import (
     ReviewSummarySerializer,
     ScheduleEditSerializer,
     ScheduleSerializer,
+    StartSerializer,
 )
 
 Kind = Review.Kind
+
+
+def _finding_of(review, number):
+    """The finding `number` of `review`, None for none; a number the review
+    does not have is a 400 that names the field."""
+    if number is None:
+        return None
+    finding = review.findings.filter(number=number).first()
+    if finding is None:
+        raise ValidationError({"finding": [_("The review has no finding %(number)s.") % {"number": number}]})
+    return finding
 
 
 def _refuse(refusal):
@@ -223,17 +235,19 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
         return self._respond(review)
 
     @extend_schema(
-        request=CommentSerializer,
+        request=StartSerializer,
         responses=REVIEW_RESPONSES,
-        description="planned -> in progress: the review is being held; the attainment is filled from "
-        "the period's measurements.",
+        description="planned -> in progress: the review is being held (on `held_on`, when given); the "
+        "attainment is filled from the period's measurements.",
     )
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         review = self.get_object()
         _refuse(permissions.edit_refusal(request.user, review))
-        comment = self._valid(CommentSerializer)["comment"]
-        services.start_review(review=review, actor=request.user, comment=comment)
+        data = self._valid(StartSerializer)
+        services.start_review(
+            review=review, actor=request.user, comment=data["comment"], held_on=data.get("held_on")
+        )
         return self._respond(review)
 
     @extend_schema(
@@ -474,6 +488,7 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
             description=data.get("description", ""),
             owner=data.get("owner"),
             due_on=data.get("due_on"),
+            finding=_finding_of(review, data.get("finding")),
         )
         return self._respond(action_, status.HTTP_201_CREATED)
 
@@ -507,6 +522,9 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
             description=data.get("description", review_action.description),
             owner=data.get("owner", review_action.owner),
             due_on=data.get("due_on", review_action.due_on),
+            finding=_finding_of(review_action.review, data["finding"])
+            if "finding" in data
+            else review_action.finding,
         )
         return self._respond(review_action)
 

@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from pdca.exceptions import RuleViolation
 from pdca.models import Decision
 from plans.tests import factories as plan_factories
 from reviews import selectors, services
@@ -452,3 +453,37 @@ def test_an_action_is_marked_done_once(api_for, planned_review, owner):
     assert again.status_code == 409
     assert ReviewAction.objects.get(pk=action.pk).done_note == "Trained."
     assert Addendum.objects.count() == 0
+
+
+def test_an_action_names_a_finding_of_its_own_review_only(api_for, planned_review, owner, communicated_plan):
+    review = factories.held(planned_review, owner)
+    finding = services.save_finding(
+        review=review, actor=owner, grade="minor", description="Late escalations.", evidence="4 of 30."
+    )
+    other = factories.held(factories.process_review(communicated_plan, owner), owner)
+    foreign = services.save_finding(
+        review=other, actor=owner, grade="minor", description="Elsewhere.", evidence="Seen."
+    )
+    with pytest.raises(RuleViolation) as refused:
+        services.save_action(
+            review=review, actor=owner, description="Fix.", owner=owner, due_on=TODAY(), finding=foreign
+        )
+    assert "finding" in refused.value.errors
+    api = api_for(owner)
+    body = {
+        "review": review.pk,
+        "description": "Fix timers.",
+        "owner": owner.pk,
+        "due_on": TODAY().isoformat(),
+    }
+    unknown = api.post("/api/v1/review-actions/", {**body, "finding": 7}, format="json")
+    assert unknown.status_code == 400 and "finding" in unknown.json()["errors"]
+    assert not ReviewAction.objects.exists()
+    created = api.post("/api/v1/review-actions/", {**body, "finding": finding.number}, format="json")
+    assert created.status_code == 201 and created.json()["finding"] == finding.number
+    cleared = api.patch(f"/api/v1/review-actions/{created.json()['id']}/", {"finding": None}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["finding"] is None
+    kept = api.patch(
+        f"/api/v1/review-actions/{created.json()['id']}/", {"description": "Fix all timers."}, format="json"
+    )
+    assert kept.status_code == 200 and kept.json()["finding"] is None

@@ -35,8 +35,11 @@ def _raise(
         clause=clause,
     )
     if days_ago:
+        # Noon of the local day `days_ago` days back: an age in days whatever the hour
+        # of the run and whatever daylight saving time lies between.
+        day = timezone.localdate() - datetime.timedelta(days=days_ago)
         Finding.objects.filter(pk=finding.pk).update(
-            raised_at=timezone.now() - datetime.timedelta(days=days_ago)
+            raised_at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
         )
     return Finding.objects.get(pk=finding.pk)
 

@@ -147,6 +147,18 @@ def test_findings_and_actions_are_recorded_in_the_browser(client_for, owner, pla
         {"description": "Retrain the desk", "owner": owner.pk, "due_on": due},
     )
     assert action.status_code == 302 and review.actions.count() == 1
+    # An action for a finding: offered from the finding, linked both ways on the page.
+    finding = Finding.objects.get(review=review)
+    form = client.get(reverse("reviews:action_create", args=[review.pk]), {"finding": finding.pk})
+    assert form.context["form"]["finding"].value() == str(finding.pk)
+    client.post(
+        reverse("reviews:action_create", args=[review.pk]),
+        {"description": "Fix the timers", "owner": owner.pk, "due_on": due, "finding": finding.pk},
+    )
+    assert review.actions.get(description="Fix the timers").finding == finding
+    page = client.get(review.get_absolute_url()).content.decode()
+    assert f'href="#finding-{finding.number}">{finding.code}</a>' in page
+    assert "Action: Fix the timers" in page and "Add an action for this finding" in page
 
 
 def test_only_a_manager_who_took_no_part_approves_in_the_browser(
@@ -275,3 +287,20 @@ def test_the_review_page_runs_a_constant_number_of_queries(client_for, owner, pl
     many, response = _queries(client, review.get_absolute_url())
     assert many == few
     assert len(response.context["findings"]) == 5 and len(response.context["review_actions"]) == 5
+
+
+def test_the_review_is_started_with_the_day_it_is_held(client_for, owner, planned_review):
+    client = client_for(owner)
+    url = reverse("reviews:transition", args=[planned_review.pk, "start"])
+    page = client.get(planned_review.get_absolute_url()).content.decode()
+    assert f'name="held_on" value="{timezone.localdate().isoformat()}"' in page  # today, ready to confirm
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    for bad, message in ((tomorrow, "not held in the future"), ("31.02.", "valid date")):
+        refused = client.post(url, {"held_on": bad})
+        assert refused.status_code == 400 and message in refused.content.decode()
+        assert Review.objects.get(pk=planned_review.pk).status == Status.PLANNED
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    assert client.post(url, {"held_on": yesterday.isoformat()}).status_code == 302
+    review = Review.objects.get(pk=planned_review.pk)
+    assert (review.status, review.held_on) == (Status.IN_PROGRESS, yesterday)
+    assert "Say when the review was held." not in client.get(review.get_absolute_url()).content.decode()

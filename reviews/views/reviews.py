@@ -3,6 +3,8 @@ review page that the reviewer fills in section by section, the decisions on
 it, the approval queue and addenda. Nothing typed is lost on a refusal or a
 stale save: the form comes back with the message and the text."""
 
+import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -13,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pdca.decisions import timeline
-from pdca.exceptions import Conflict
+from pdca.exceptions import Conflict, RuleViolation
 from pdca.pages import add_refusal_to_form, attempt
 from plans.models import Plan, Process
 from reviews import permissions, services
@@ -146,6 +148,9 @@ def review_context(request, review):
     can_edit = bool(actions.edit)
     problems = submission_problems(review) if review.status == Status.IN_PROGRESS else {}
     findings = list(review.findings.select_related("process").order_by("number"))
+    review_actions = _actions_with_progress(user, review)
+    for finding in findings:
+        finding.action_list = [a for a in review_actions if a.finding_id == finding.pk]
     return {
         "review": review,
         "actions": actions,
@@ -158,7 +163,7 @@ def review_context(request, review):
             (grade, label, [f for f in findings if f.grade == grade])
             for grade, label in Finding.Grade.choices
         ],
-        "review_actions": _actions_with_progress(user, review),
+        "review_actions": review_actions,
         "addenda": list(review.addenda.select_related("author")),
         "participants": list(review.participants.all()),
         "processes": list(review.processes.all()),
@@ -170,7 +175,7 @@ def review_context(request, review):
 
 
 def _actions_with_progress(user, review):
-    items = list(review.actions.select_related("owner", "done_by"))
+    items = list(review.actions.select_related("owner", "done_by", "finding"))
     for item in items:
         item.review = review
         item.may_complete = (
@@ -182,6 +187,13 @@ def _actions_with_progress(user, review):
 def review_detail(request, pk):
     review = visible_review(request, pk)
     return render(request, "reviews/review_detail.html", review_context(request, review))
+
+
+def _date(text, *, field):
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        raise RuleViolation(_("Enter a valid date."), field=field) from None
 
 
 TRANSITIONS = {
@@ -201,8 +213,11 @@ def review_transition(request, pk, transition):
     review = visible_review(request, pk)
     perform, done = TRANSITIONS[transition]
     comment = request.POST.get("comment", "")
+    extra = {}
     with attempt() as outcome:
-        perform(review=review, actor=request.user, comment=comment)
+        if transition == "start" and request.POST.get("held_on"):
+            extra["held_on"] = _date(request.POST["held_on"], field="held_on")
+        perform(review=review, actor=request.user, comment=comment, **extra)
         messages.success(request, done)
         return redirect(review)
     review.refresh_from_db()
@@ -441,8 +456,15 @@ def action_edit(request, pk, action_id=None):
             return refused
     initial = {"owner": request.user.pk}
     if action:
-        initial = {"description": action.description, "owner": action.owner_id, "due_on": action.due_on}
-    form = ActionForm(request.POST or None, initial=initial)
+        initial = {
+            "description": action.description,
+            "owner": action.owner_id,
+            "due_on": action.due_on,
+            "finding": action.finding_id,
+        }
+    elif request.GET.get("finding"):
+        initial["finding"] = request.GET["finding"]
+    form = ActionForm(request.POST or None, initial=initial, review=review)
     outcome = attempt(form)
     if request.method == "POST" and form.is_valid():
         with outcome:
