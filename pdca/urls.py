@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import report_views, views
+from . import benchmark, report_views, views
 from .api_urls import router
 from .registry import url_includes
 
@@ -32,6 +32,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", views.favicon, name="favicon"),
+    # The baseline of `manage.py benchmark`: "hello" through the whole middleware
+    # stack, behind the login like every page; it reveals nothing.
+    path("-/hello/", benchmark.hello, name="hello"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),

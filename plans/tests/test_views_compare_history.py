@@ -154,7 +154,9 @@ def test_history_shows_implementation_changes_in_words(client_for, auditor, owne
     assert "Milestone “Runbook”" in html
 
 
-def test_compare_runs_a_constant_number_of_queries(revised_plan, owner, manager, django_assert_max_num_queries):
+def test_compare_runs_a_constant_number_of_queries(
+    revised_plan, owner, manager, django_assert_max_num_queries
+):
     client = browser_for(manager)
     url = reverse("plans:compare", args=[revised_plan.pk])
     from django.db import connection

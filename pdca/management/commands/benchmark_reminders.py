@@ -59,7 +59,13 @@ class Command(BaseCommand):
         )
         plans = Plan.objects.bulk_create(
             [
-                Plan(kind=Plan.Kind.PROCESS, title=f"Benchmark plan {n}", process=p, smp=smp, created_by=p.owner)
+                Plan(
+                    kind=Plan.Kind.PROCESS,
+                    title=f"Benchmark plan {n}",
+                    process=p,
+                    smp=smp,
+                    created_by=p.owner,
+                )
                 for n, p in enumerate(processes)
             ],
             batch_size=5000,
@@ -86,4 +92,6 @@ class Command(BaseCommand):
                 seconds = time.perf_counter() - began
             _current, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-            self.stdout.write(f"{label:<8}{seconds:>10.2f}{len(queries):>10}{peak / 2**20:>10.1f}{raised:>10}")
+            self.stdout.write(
+                f"{label:<8}{seconds:>10.2f}{len(queries):>10}{peak / 2**20:>10.1f}{raised:>10}"
+            )
