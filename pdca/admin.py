@@ -80,8 +80,8 @@ class VerificationRunAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "recipient", "subject", "read_at", "emailed_at")
-    list_filter = ("read_at", "emailed_at")
+    list_display = ("created_at", "recipient", "subject", "task", "read_at", "resolved_at", "emailed_at")
+    list_filter = ("read_at", "resolved_at", "resolution", "emailed_at")
     search_fields = ("subject", "recipient__username")
     list_select_related = ("recipient",)
 

@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import DjangoModelPermissions
@@ -13,24 +13,59 @@ from .api import refusals
 from .models import CalendarToken, Decision, Notification
 
 
+class NotificationAboutSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="app_label.model of the object, e.g. plans.planversion")
+    id = serializers.IntegerField()
+
+
 class NotificationSerializer(serializers.ModelSerializer):
+    about = serializers.SerializerMethodField(help_text="The object the notification is about, if any.")
+    resolved_by = serializers.StringRelatedField()
+
     class Meta:
         model = Notification
-        fields = ["id", "kind", "subject", "body", "url", "created_at", "read_at"]
+        fields = [
+            "id",
+            "kind",
+            "subject",
+            "body",
+            "url",
+            "created_at",
+            "read_at",
+            "about",
+            "task",
+            "resolved_at",
+            "resolution",
+            "resolved_by",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(NotificationAboutSerializer(allow_null=True))
+    def get_about(self, notification):
+        if notification.content_type_id is None:
+            return None
+        content_type = notification.content_type
+        return {"type": f"{content_type.app_label}.{content_type.model}", "id": notification.object_id}
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     """The signed-in user's own notifications; `?kind=reminder` gives his or her
-    reminders (C5), `?read_at__isnull=true` the unread ones."""
+    reminders (C5), `?read_at__isnull=true&resolved_at__isnull=true` the unread
+    ones (a notification whose task is done is resolved: `resolved_at`, by
+    whom, and whether it was done or is no longer needed)."""
 
     serializer_class = NotificationSerializer
-    filterset_fields = {"read_at": ["isnull"], "kind": ["exact"]}
+    filterset_fields = {
+        "read_at": ["isnull"],
+        "resolved_at": ["isnull"],
+        "kind": ["exact"],
+        "task": ["exact"],
+    }
 
     queryset = Notification.objects.none()  # for the schema; real reads are per user
 
     def get_queryset(self):
-        return self.request.user.notifications.all()
+        return self.request.user.notifications.select_related("content_type", "resolved_by")
 
     @extend_schema(
         request=None,
@@ -79,6 +114,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_fields = ["action", "object_id", "content_type__model"]
 
 
+@extend_schema_serializer(many=False)  # `list` answers your one feed, not a list
 class CalendarFeedSerializer(serializers.Serializer):
     exists = serializers.BooleanField(help_text="Whether you have a feed address.")
     created_at = serializers.DateTimeField(allow_null=True)

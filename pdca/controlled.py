@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .exceptions import Conflict, NotAllowed, RuleViolation
+from .notifications import resolve_tasks
 from .transitions import transition
 
 
@@ -403,11 +404,13 @@ def approve(
     notices=(),
     conflict=None,
     related=(),
+    resolves=("approve",),
 ):
     """Approve a submitted controlled document: the caller's `check` (who may
     approve in this phase), then segregation of duties (never the author, an
     editor or an excluded person); stores the canonical content with the
-    approver and time, and its SHA-256. A transition like any other."""
+    approver and time, and its SHA-256. A transition like any other: the
+    approval requests sent to every approver are resolved (`resolves`)."""
 
     def _check(locked):
         if check is not None:
@@ -442,6 +445,7 @@ def approve(
         notices=notices,
         conflict=conflict,
         related=related,
+        resolves=resolves,
     )
 
 
@@ -464,7 +468,8 @@ class AcknowledgementBase(models.Model):
 
 
 def acknowledge(acknowledgement, *, actor, subject, action="acknowledge"):
-    """The recipient confirms having read the document, once."""
+    """The recipient confirms having read the document, once; his or her own
+    request to acknowledge it is resolved, the other recipients' stay open."""
 
     def _check(locked):
         if locked.user_id != actor.pk:
@@ -475,7 +480,7 @@ def acknowledge(acknowledgement, *, actor, subject, action="acknowledge"):
                 % {"date": f"{timezone.localtime(locked.acknowledged_at):%d %b %Y at %H:%M}"}
             )
 
-    return transition(
+    acknowledgement = transition(
         acknowledgement,
         actor=actor,
         action=action,
@@ -484,3 +489,5 @@ def acknowledge(acknowledgement, *, actor, subject, action="acknowledge"):
         changes=lambda locked: {"acknowledged_at": timezone.now()},
         subject=subject,
     )
+    resolve_tasks(subject, ["acknowledge"], actor=actor, user=actor)
+    return acknowledgement

@@ -7,6 +7,10 @@ wanted), so the periodic sweep (`pdca.tasks.send_pending_notification_emails`)
 re-sends the ones whose queued message was lost, and a second run sends
 nothing twice. An e-mail that fails is not lost: its attempt is counted and the
 sweep tries again after a pause that doubles each time (up to six hours).
+
+A notification resolved before its e-mail left (the task was done meanwhile)
+is not e-mailed any more, neither at once nor in the digest: `emailed_at`
+stays empty, as nothing was sent.
 """
 
 import logging
@@ -34,7 +38,7 @@ def _deliveries(notifications):
 
 
 def _pending(now):
-    return Notification.objects.filter(emailed_at__isnull=True).filter(
+    return Notification.objects.filter(emailed_at__isnull=True, resolved_at__isnull=True).filter(
         Q(next_email_at__isnull=True) | Q(next_email_at__lte=now)
     )
 
@@ -64,9 +68,10 @@ def _send_batch(batch):
         if delivery == Delivery.DIGEST:
             continue
         with transaction.atomic():
+            # Read again under the lock: sent meanwhile, or resolved meanwhile.
             locked = (
                 Notification.objects.select_for_update()
-                .filter(pk=notification.pk, emailed_at__isnull=True)
+                .filter(pk=notification.pk, emailed_at__isnull=True, resolved_at__isnull=True)
                 .first()
             )
             if locked is None:

@@ -114,15 +114,35 @@ class VerificationRun(models.Model):
         return f"Verification of {self.started_at:%Y-%m-%d %H:%M}: {state}"
 
 
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        """Neither read nor resolved: a notification whose task is done no
+        longer waits for its reader."""
+        return self.filter(read_at__isnull=True, resolved_at__isnull=True)
+
+    def about(self, obj):
+        return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+
+
 class Notification(models.Model):
     """A message for one user, shown in the portal and sent by e-mail.
 
     The e-mail goes out from a Celery task; `emailed_at` records that it did,
-    so a lost message is re-sent by the periodic sweep."""
+    so a lost message is re-sent by the periodic sweep.
+
+    A notification that announces a task is tied to the object (`about`) and
+    the task (`task`: "approve", "acknowledge", ...). When the task is done,
+    by whoever does it, or is no longer needed, the notification is resolved
+    (`pdca.notifications.resolve_tasks`): it stays in the list, leaves the
+    unread count, and an e-mail not yet sent is not sent any more."""
 
     class Kind(models.TextChoices):
         GENERAL = "general", _("Requests and decisions")
         REMINDER = "reminder", _("Reminders of due dates")
+
+    class Resolution(models.TextChoices):
+        DONE = "done", _("Done")
+        WITHDRAWN = "withdrawn", _("No longer needed")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -137,16 +157,35 @@ class Notification(models.Model):
     # A failed e-mail is retried by the sweep with growing pauses (never lost).
     email_attempts = models.PositiveSmallIntegerField(default=0)
     next_email_at = models.DateTimeField(null=True, blank=True)
+    # What the notification is about, and the task it announces (blank: none).
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    about = GenericForeignKey("content_type", "object_id")
+    task = models.CharField(max_length=40, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["recipient", "read_at"]),
             models.Index(fields=["emailed_at", "next_email_at"]),
+            models.Index(fields=["content_type", "object_id", "task"]),
         ]
 
     def __str__(self):
         return f"{self.subject} → {self.recipient}"
+
+    @property
+    def is_unread(self):
+        return self.read_at is None and self.resolved_at is None
 
 
 class NotificationPreference(models.Model):

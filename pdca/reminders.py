@@ -20,6 +20,9 @@ while overdue — and raises a reminder for it unless one was raised already:
 - Escalation: from the first overdue week on, the managers are told too; after
   `REMINDER_ESCALATION_WEEKS` weeks also the item's further people (the
   process owner's deputies, the SMP's review responsibility).
+- Each reminder's notifications are tied to the item and to the source's
+  `task` (e.g. "hold_review"), so that the service which does the task
+  resolves them (`pdca.notifications.resolve_tasks`) for everyone reminded.
 
 Dates are dates in the organisation's time zone (TIME_ZONE), so a
 daylight-saving change cannot move a stage. The work is done in chunks with
@@ -121,8 +124,9 @@ def raise_reminders(today=None, *, chunk_size=2000):
     raised = 0
     for name, source in reminder_sources():
         content_type = ContentType.objects.get_for_model(source.model)
+        task = getattr(source, "task", "")
         for chunk in source.due_items(today=today, horizon=horizon(), chunk_size=chunk_size):
-            raised += _raise_chunk(content_type, chunk, today, managers)
+            raised += _raise_chunk(content_type, chunk, today, managers, task)
         logger.debug("Reminders of %s raised", name)
     JobRun.objects.filter(name=JOB_NAME).update(
         last_succeeded_at=timezone.now(), last_result={"raised": raised, "day": today.isoformat()}
@@ -131,7 +135,7 @@ def raise_reminders(today=None, *, chunk_size=2000):
     return raised
 
 
-def _raise_chunk(content_type, chunk, today, managers):
+def _raise_chunk(content_type, chunk, today, managers, task=""):
     wanted = {}
     for item in chunk:
         stage = stage_for(item.due_on, today)
@@ -142,14 +146,14 @@ def _raise_chunk(content_type, chunk, today, managers):
     for attempt in range(RETRIES):
         try:
             with transaction.atomic():
-                return _insert(content_type, wanted, today, managers)
+                return _insert(content_type, wanted, today, managers, task)
         except IntegrityError:
             # Another run raised some of these at the same moment: read again.
             logger.info("Reminders raised concurrently; retrying the chunk (attempt %s)", attempt + 1)
     raise RuntimeError("Reminders could not be raised after concurrent runs.")
 
 
-def _insert(content_type, wanted, today, managers):
+def _insert(content_type, wanted, today, managers, task=""):
     existing = set(
         Reminder.objects.filter(
             content_type=content_type,
@@ -192,6 +196,9 @@ def _insert(content_type, wanted, today, managers):
                 subject=subject[:200],
                 body=text,
                 url=item.url,
+                content_type=content_type,
+                object_id=item.object_id,
+                task=task,
             )
             for person in people
         )

@@ -11,7 +11,10 @@ in one order, so that no transition can forget one:
 4. set the state, its timestamp and the caller's other `changes`, and save
    only the fields that changed;
 5. record the decision (actor, time, comment, from -> to state);
-6. send the caller's notices: the notifications are rows of this transaction,
+6. resolve the notifications of the tasks the change completes (`resolves`:
+   done by the actor, for everyone they were sent to) or makes needless
+   (`withdraws`), so that no notification stays unread for a task that is done;
+7. send the caller's notices: the notifications are rows of this transaction,
    their e-mails leave after commit, so a rolled-back change tells nobody.
 
 Services run inside `pdca.history.atomic_as_actor`, so the lock is held until
@@ -25,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from .decisions import record_decision
 from .exceptions import Conflict
+from .notifications import resolve_tasks
 
 
 def lock(obj, *, related=()):
@@ -66,6 +70,8 @@ def transition(
     conflict=None,
     related=(),
     locked=False,
+    resolves=(),
+    withdraws=(),
 ):
     """Move `obj` from one of the `source` states to `target` (see the module
     docstring for the steps) and return the locked, changed object.
@@ -81,6 +87,11 @@ def transition(
       `subject(obj)`.
     - `conflict(obj)`: the message when the state does not allow the change.
     - `locked=True` when the caller already holds the lock on `obj`.
+    - `resolves`: the tasks on `obj` this change completes ("approve",
+      "review", ...): their notifications are resolved as done by `actor`,
+      for everyone; `withdraws`: the tasks it makes needless (resolved as no
+      longer needed). A task of one person only is resolved by the service
+      with `pdca.notifications.resolve_tasks(obj, tasks, user=...)`.
     """
     obj = obj if locked else lock(obj, related=related)
     from_state = getattr(obj, field) if field else ""
@@ -118,6 +129,12 @@ def transition(
         from_state=from_state if field else "",
         to_state=target if field else "",
     )
+    # Before the notices: a change that completes a task and announces a new
+    # one of the same name (reopened, back in implementation) keeps the new one.
+    if resolves:
+        resolve_tasks(obj, resolves, actor=actor)
+    if withdraws:
+        resolve_tasks(obj, withdraws, actor=actor, withdrawn=True)
     for notice in _call(notices, obj) or ():
         notice.send()
     return obj

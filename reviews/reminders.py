@@ -34,9 +34,11 @@ def _url_maker(view, suffix=""):
 
 class ScheduleReminders:
     """C2, C5: each plan's next review, reminding its reviewer and process
-    owner; late: the deputies and the SMP's review responsibility."""
+    owner; late: the deputies and the SMP's review responsibility. Holding
+    the review resolves them (`services.start_review`, `approve_review`)."""
 
     model = ReviewSchedule
+    task = "hold_review"
 
     def due_items(self, *, today, horizon, chunk_size):
         smp = Plan.objects.filter(kind=Plan.Kind.SMP).first()
@@ -78,9 +80,11 @@ class ScheduleReminders:
 
 
 class ActionReminders:
-    """C4, C5: each open action of a review, reminding its owner; late: the reviewer."""
+    """C4, C5: each open action of a review, reminding its owner; late: the
+    reviewer. Marking the action done resolves them (`services.complete_action`)."""
 
     model = ReviewAction
+    task = "complete_action"
 
     def due_items(self, *, today, horizon, chunk_size):
         review_url = _url_maker("reviews:detail")

@@ -77,6 +77,10 @@ def test_notification_settings_choose_the_delivery_per_kind(client_for, owner):
     from pdca.models import NotificationPreference
 
     client = client_for(owner)
+    # Bad input is refused with a message and changes nothing.
     response = client.post(reverse("notification_settings"), {"reminder": "digest", "general": "bogus"})
+    assert response.status_code == 400 and "Choose one of the ways offered." in response.content.decode()
+    assert not NotificationPreference.objects.exists()
+    response = client.post(reverse("notification_settings"), {"reminder": "digest"})
     assert response.status_code == 302
     assert list(NotificationPreference.objects.values_list("kind", "delivery")) == [("reminder", "digest")]
