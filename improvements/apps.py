@@ -50,4 +50,7 @@ class ImprovementsConfig(AppConfig):
         registry.register_urls("improvements/", "improvements.urls")
         registry.register_api_routes(api.register)
         registry.register_dashboard_panel(dashboard.contribute, order=40)
+        from . import inbox
+
+        inbox.register(registry)  # Act's kinds of task for the inbox
         registry.register_demo_seeder(demo.seed, order=40)

@@ -1,7 +1,7 @@
-"""Act's dashboard panels: for CSI owners, the improvements waiting for their
-decision, the overdue ones and those found not effective; for everybody who
-carries improvements out, his or her own. Every panel is a bounded query
-(a count and the first few), so the dashboard's query count stays fixed."""
+"""Act's dashboard panels: for CSI owners, the overdue improvements and those
+found not effective. What waits for a person's decision or work is his or her
+task (`improvements.inbox`). Every panel is a bounded query (a count and the
+first few), so the dashboard's query count stays fixed."""
 
 from urllib.parse import urlencode
 
@@ -63,41 +63,6 @@ def contribute(user, context):
 
     if permissions.is_csi_owner(user):
         panel, count = _panel(
-            _("Improvements waiting for your approval"),
-            selectors.awaiting_decision(user),
-            today,
-            more_url=_register(status=Status.PROPOSED),
-            order=("raised_on", "number"),
-            meta=lambda i: (
-                _("raised %(date)s, %(scope)s")
-                % {"date": f"{i.raised_on:%d %b %Y}", "scope": i.get_scope_display().lower()}
-            ),
-        )
-        if panel:
-            panels.append(panel)
-            stats.append(
-                {
-                    "value": count,
-                    "label": _("improvements to approve"),
-                    "url": _register(status=Status.PROPOSED),
-                    "tone": "warn",
-                }
-            )
-        panel, _count = _panel(
-            _("Improvements to evaluate or close"),
-            selectors.awaiting_verification(user),
-            today,
-            more_url=_register(status=Status.IMPLEMENTED),
-            order=("status", "number"),
-            meta=lambda i: (
-                _("effective: close it")
-                if i.status == Status.EVALUATED
-                else _("implemented: check its effectiveness")
-            ),
-        )
-        if panel:
-            panels.append(panel)
-        panel, count = _panel(
             _("Overdue improvements"),
             selectors.overdue(today=today),
             today,
@@ -122,12 +87,3 @@ def contribute(user, context):
         )
         if panel:
             panels.append(panel)
-
-    mine = selectors.carried_out_by(user).filter(
-        status__in=[Status.APPROVED, Status.IN_IMPLEMENTATION, Status.IMPLEMENTED]
-    )
-    panel, _count = _panel(
-        _("Your improvements to carry out"), mine, today, more_url=_register(owner=user.pk, status="open")
-    )
-    if panel:
-        panels.append(panel)

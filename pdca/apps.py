@@ -10,3 +10,10 @@ class PdcaConfig(AppConfig):
         from .celery import ensure_broker_folders
 
         ensure_broker_folders()
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from .inbox import count_at_login
+
+        # The task inbox's count in the navigation, from the first page on.
+        user_logged_in.connect(count_at_login, dispatch_uid="pdca.inbox.count_at_login")

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import reverse
 
+from .inbox import navigation_count
 from .registry import navigation
 
 
@@ -8,8 +9,10 @@ def portal(request):
     context = {"SITE_NAME": settings.SITE_NAME}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        context["unread_notifications"] = user.notifications.filter(read_at__isnull=True).count()
+        context["unread_notifications"] = user.notifications.unread().count()
         context["navigation"] = _navigation(request)
+        # The task inbox's count, remembered for a minute (see pdca.inbox).
+        context["task_count"] = navigation_count(request)
     return context
 
 

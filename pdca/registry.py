@@ -7,7 +7,9 @@
 - dashboard panels: functions `contribute(user, context)` run for the dashboard;
 - navigation entries: one per phase of the cycle (Plan, Do, Check, Act);
 - page URLs and API routes;
-- demo seeders: functions `seed(users, scale, stdout)` run by `seed_demo`.
+- demo seeders: functions `seed(users, scale, stdout)` run by `seed_demo`;
+- task sources: functions `source(user)` giving the user's open tasks of one
+  kind, for the task inbox (`pdca.inbox`).
 
 The registry is filled once at start-up and read on every request; it holds
 plain data and functions, never model instances.
@@ -37,6 +39,7 @@ _page_panels = {}
 _reminder_sources = {}
 _calendar_sources = []
 _list_badges = {}
+_task_sources = {}
 
 
 # -- decision labels ---------------------------------------------------------
@@ -181,6 +184,35 @@ def register_calendar_source(events):
 
 def calendar_sources():
     return list(_calendar_sources)
+
+
+# -- the task inbox ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskSource:
+    kind: str
+    label: str
+    source: object
+    order: int
+
+
+def register_task_source(kind, label, source, *, order=100):
+    """`source(user)` returns the user's open tasks of `kind` as a list of
+    `pdca.inbox.Task`, in a bounded number of queries whatever their number.
+    `label` names the kind in the inbox's filter ("Plans to approve"). A task
+    is offered exactly when the page where it is done offers the action: the
+    source asks the app's own permission rules. A kind has one source: a
+    second, different one is a programming error."""
+    known = _task_sources.get(kind)
+    if known is not None and known.source is not source:
+        raise ImproperlyConfigured(f"Task kind {kind!r} already has a source.")
+    _task_sources[kind] = TaskSource(kind, label, source, order)
+
+
+def task_sources():
+    """The registered task sources, in their order."""
+    return sorted(_task_sources.values(), key=lambda s: (s.order, s.kind))
 
 
 # -- records that verify_records checks ------------------------------------------------

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import benchmark, report_views, views
+from . import benchmark, inbox_views, report_views, views
 from .api_urls import router
 from .registry import url_includes
 
@@ -27,6 +27,9 @@ report_urls = (
     "reports",
 )
 
+# A URL under /api/ that names no operation answers JSON, as the API's other refusals.
+handler404 = "pdca.api.not_found"
+
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
@@ -35,6 +38,7 @@ urlpatterns = [
     # The baseline of `manage.py benchmark`: "hello" through the whole middleware
     # stack, behind the login like every page; it reveals nothing.
     path("-/hello/", benchmark.hello, name="hello"),
+    path("tasks/", inbox_views.task_list, name="tasks"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_mark_read"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),

@@ -1,20 +1,22 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import dashboard as dashboard_selectors
 from . import feeds
 from .health import broker_status, database_status
+from .inbox import remember_count
 from .models import CalendarToken, Notification, NotificationPreference
+from .notifications import notification_groups
 from .reminders import last_run_status as reminders_status
 from .verification import latest_status as records_status
 
@@ -45,13 +47,16 @@ def healthz(request):
 
 
 def dashboard(request):
-    return render(request, "pdca/dashboard.html", dashboard_selectors.for_user(request.user))
+    context = dashboard_selectors.for_user(request.user)
+    remember_count(request, context["inbox"].total)  # the navigation shows the same count
+    return render(request, "pdca/dashboard.html", context)
 
 
 def notification_list(request):
-    notifications = request.user.notifications.all()
-    page = Paginator(notifications, 25).get_page(request.GET.get("page"))
-    return render(request, "pdca/notifications.html", {"page": page})
+    """The person's notifications, grouped by what they are about; those whose
+    task is done stay, marked resolved."""
+    page = notification_groups(request.user, request.GET.get("page"))
+    return render(request, "pdca/notifications.html", {"page": page, "groups": page.groups})
 
 
 @require_POST
@@ -65,8 +70,12 @@ def notification_open(request, pk):
 
 @require_POST
 def notifications_mark_read(request):
-    count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
-    messages.success(request, f"{count} notification(s) marked as read.")
+    count = request.user.notifications.unread().update(read_at=timezone.now())
+    messages.success(
+        request,
+        ngettext("%(count)s notification marked as read.", "%(count)s notifications marked as read.", count)
+        % {"count": count},
+    )
     return redirect("notifications")
 
 
@@ -104,21 +113,28 @@ def notification_settings(request):
     """How the person wants each kind of notification delivered (C5)."""
     kinds = Notification.Kind.choices
     current = {p.kind: p.delivery for p in NotificationPreference.objects.filter(user=request.user)}
+    errors = {}
     if request.method == "POST":
-        valid = NotificationPreference.Delivery.values
-        for kind, _label in kinds:
-            delivery = request.POST.get(kind)
-            if delivery in valid:
+        chosen = {kind: request.POST.get(kind) for kind, _label in kinds if request.POST.get(kind)}
+        errors = {
+            kind: _("Choose one of the ways offered.")
+            for kind, delivery in chosen.items()
+            if delivery not in NotificationPreference.Delivery.values
+        }
+        if not errors:
+            for kind, delivery in chosen.items():
                 NotificationPreference.objects.update_or_create(
                     user=request.user, kind=kind, defaults={"delivery": delivery}
                 )
-        messages.success(request, _("Your notification settings are saved."))
-        return redirect("notification_settings")
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect("notification_settings")
+        messages.error(request, _("Nothing was saved: a choice was not one of the ways offered."))
     rows = [
         {
             "kind": kind,
             "label": label,
             "delivery": current.get(kind, NotificationPreference.Delivery.IMMEDIATE),
+            "error": errors.get(kind, ""),
         }
         for kind, label in kinds
     ]
@@ -126,4 +142,5 @@ def notification_settings(request):
         request,
         "pdca/notification_settings.html",
         {"rows": rows, "deliveries": NotificationPreference.Delivery.choices},
+        status=400 if errors else 200,
     )

@@ -26,6 +26,7 @@ class PlansConfig(AppConfig):
                 "review": _("reviewed"),
                 "approve": _("approved"),
                 "request_changes": _("requested changes to"),
+                "withdraw": _("withdrew the submission of"),
                 "communicate": _("communicated"),
                 "acknowledge": _("acknowledged"),
                 "revise": _("started"),
@@ -55,6 +56,12 @@ class PlansConfig(AppConfig):
         registry.register_dashboard_panel(do_dashboard.contribute, order=20)
         registry.register_demo_seeder(demo.seed, order=10)
         registry.register_calendar_source(do_dashboard.calendar_events)
+        # The task inbox: Plan's and Do's kinds of task (pdca/inbox.py).
+        from . import inbox
+        from .do import inbox as do_inbox
+
+        inbox.register(registry)
+        do_inbox.register(registry)
         # C7: a version as a controlled PDF (stored at approval), the plan's audit trail.
         from .signals import version_approved
 

@@ -1,12 +1,13 @@
-"""What the dashboard shows about plans: approvals waiting for the user, the
-user's own plans, plans to acknowledge and conformance reviews due (P3, P5,
-P6). Every panel is a bounded query, so the count of queries does not grow
-with the data."""
+"""What the dashboard shows about plans besides the user's tasks (which are in
+the task inbox, `plans.inbox`): the user's own plans, and for those who read
+every plan the plans whose conformance review is due (P5). Every panel is a
+bounded query, so the count of queries does not grow with the data."""
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from .models import Acknowledgement, Plan, PlanVersion
+from .models import Plan
 from .permissions import is_manager, is_read_only
 
 PANEL_SIZE = 5
@@ -15,66 +16,6 @@ PANEL_SIZE = 5
 def contribute(user, context):
     panels, stats = context["panels"], context.setdefault("stats", [])
     list_url = reverse("plans:list")
-
-    to_review = PlanVersion.objects.awaiting_review_by(user).order_by("submitted_at", "pk")
-    review_count = 0 if is_read_only(user) else to_review.count()
-    if review_count:
-        panels.append(
-            {
-                "title": "Awaiting your review",
-                "items": [
-                    {
-                        "label": f"{v.plan.title}, version {v.number}",
-                        "url": v.get_absolute_url(),
-                        "meta": f"submitted by {v.author}",
-                        "badge": v.status,
-                        "badge_label": v.get_status_display(),
-                    }
-                    for v in to_review[:PANEL_SIZE]
-                ],
-                "empty": "",
-                "count": review_count,
-                "more_url": reverse("plans:approvals") if review_count > PANEL_SIZE else "",
-            }
-        )
-        stats.append(
-            {
-                "value": review_count,
-                "label": "awaiting your review",
-                "url": reverse("plans:approvals"),
-                "tone": "warn",
-            }
-        )
-
-    if is_manager(user) and not is_read_only(user):
-        awaiting = PlanVersion.objects.awaiting_approval_by(user).order_by("submitted_at", "pk")
-        count = awaiting.count()
-        panels.append(
-            {
-                "title": "Awaiting your approval",
-                "items": [
-                    {
-                        "label": f"{v.plan.title}, version {v.number}",
-                        "url": v.get_absolute_url(),
-                        "meta": f"submitted by {v.author}",
-                        "badge": v.status,
-                        "badge_label": v.get_status_display(),
-                    }
-                    for v in awaiting[:PANEL_SIZE]
-                ],
-                "empty": "Nothing waits for your approval.",
-                "count": count,
-                "more_url": reverse("plans:approvals") if count > PANEL_SIZE else "",
-            }
-        )
-        stats.append(
-            {
-                "value": count,
-                "label": "awaiting your approval",
-                "url": reverse("plans:approvals"),
-                "tone": "warn" if count else "ok",
-            }
-        )
 
     own = Plan.objects.filter(Q(process__owner=user) | Q(process__deputies=user)).distinct()
     own_count = own.count()
@@ -86,14 +27,14 @@ def contribute(user, context):
                 {
                     "label": plan.title,
                     "url": plan.get_absolute_url(),
-                    "meta": f"version {latest.number}" if latest else "",
+                    "meta": _("version %(number)s") % {"number": latest.number} if latest else "",
                     "badge": latest.status if latest else "",
                     "badge_label": latest.get_status_display() if latest else "",
                 }
             )
         panels.append(
             {
-                "title": "Your plans",
+                "title": _("Your plans"),
                 "items": items,
                 "empty": "",
                 "count": own_count,
@@ -101,53 +42,32 @@ def contribute(user, context):
             }
         )
 
-    to_acknowledge = (
-        Acknowledgement.objects.filter(
-            user=user, acknowledged_at__isnull=True, version__status="communicated"
-        )
-        .select_related("version__plan")
-        .order_by("sent_at", "pk")
-    )
-    ack_count = to_acknowledge.count()
-    if ack_count:
-        items = [
-            {
-                "label": f"{a.version.plan.title}, version {a.version.number}",
-                "url": a.version.get_absolute_url(),
-                "meta": f"sent {a.sent_at:%d %b %Y}",
-            }
-            for a in to_acknowledge[:PANEL_SIZE]
-        ]
-        panels.append(
-            {"title": "Plans to acknowledge", "items": items, "empty": "", "count": ack_count, "more_url": ""}
-        )
-        stats.append(
-            {"value": ack_count, "label": "plans to acknowledge", "url": items[0]["url"], "tone": "info"}
-        )
-
-    due = Plan.objects.filter(conformance_review_due=True).select_related("process__owner").order_by("title")
+    # P5: the owners find their conformance reviews among their tasks; top
+    # management and auditors see every plan that has one due.
     if not (is_manager(user) or user.is_superuser or is_read_only(user)):
-        due = due.filter(Q(process__owner=user) | Q(process__deputies=user)).distinct()
+        return
+    due = Plan.objects.filter(conformance_review_due=True).select_related("process__owner").order_by("title")
     due_count = due.count()
     if due_count:
+        due_url = f"{list_url}?conformance_review_due=true"
         panels.append(
             {
-                "title": "Conformance reviews due",
+                "title": _("Conformance reviews due"),
                 "items": [
                     {
                         "label": plan.title,
                         "url": plan.get_absolute_url(),
-                        "meta": f"owner {plan.owner}",
+                        "meta": _("owner %(owner)s") % {"owner": plan.owner},
                         "badge": "due",
-                        "badge_label": "Review due",
+                        "badge_label": _("Review due"),
                     }
                     for plan in due[:PANEL_SIZE]
                 ],
                 "empty": "",
                 "count": due_count,
-                "more_url": list_url if due_count > PANEL_SIZE else "",
+                "more_url": due_url if due_count > PANEL_SIZE else "",
             }
         )
         stats.append(
-            {"value": due_count, "label": "conformance reviews due", "url": list_url, "tone": "danger"}
+            {"value": due_count, "label": _("conformance reviews due"), "url": due_url, "tone": "danger"}
         )

@@ -59,9 +59,9 @@ class ReviewsConfig(AppConfig):
                 "start_review": _("started the review"),
                 "submit_review": _("submitted the review"),
                 "return_review": _("returned the review"),
-                "complete_action": _("completed an action of"),
-                "add_addendum": _("added an addendum to"),
-                "record_measurements": _("recorded measurements of"),
+                "complete_action": _("completed an action"),
+                "add_addendum": _("added an addendum"),
+                "record_measurements": _("recorded measurements"),
             }
         )
         registry.register_navigation(
@@ -70,6 +70,9 @@ class ReviewsConfig(AppConfig):
         registry.register_urls("reviews/", "reviews.urls")
         registry.register_api_routes(api.register)
         registry.register_dashboard_panel(dashboard.contribute, order=30)
+        from . import inbox
+
+        inbox.register(registry)  # Check's kinds of task for the inbox
         registry.register_dashboard_panel(dashboard.contribute_reminders, order=90)
         registry.register_page_panel("plans.plan_detail", panels.plan_review_panel, order=10)
         registry.register_list_badges("plans.plan_list", panels.plan_list_badges)

@@ -1,6 +1,7 @@
-"""Act's dashboard panels: a CSI owner sees what waits for his or her decision,
-what is overdue and what was found not effective; whoever carries
-improvements out sees his or her own. A bounded number of queries."""
+"""Act on the dashboard: a CSI owner sees what waits for his or her decision
+(tasks), what is overdue and what was found not effective; whoever carries
+improvements out sees his or her own among the tasks. A bounded number of
+queries."""
 
 import datetime
 
@@ -50,24 +51,27 @@ def test_a_csi_owner_sees_what_waits_for_approval_what_is_overdue_and_what_is_no
 ):
     response = client_for(csi_owner).get(DASHBOARD)
     shown = panels(response)
-    waiting = shown["Improvements waiting for your approval"]
+    # What waits for the CSI owner's approval is among his or her tasks.
     proposed = [reviewed_findings[g].improvement for g in (Finding.Grade.MAJOR, Finding.Grade.OPPORTUNITY)]
-    assert waiting["count"] == 2 and {i.code for i in proposed} == {
-        label.split()[0] for label in labels(waiting)
-    }
+    waiting = [t for t in response.context["inbox"].tasks if t.kind == "improvement_approval"]
+    assert {t.object_label.split(":")[0] for t in waiting} == {i.code for i in proposed}
     assert labels(shown["Overdue improvements"]) == [f"{reopened.code} {reopened.title}"]
     assert labels(shown["Improvements found not effective"]) == [f"{reopened.code} {reopened.title}"]
-    stats = {stat["label"]: stat["value"] for stat in response.context["stats"]}
-    assert stats["improvements to approve"] == 2 and stats["improvements overdue"] == 1
+    stats = {stat["label"]: stat for stat in response.context["stats"]}
+    assert stats["Improvements to approve"]["value"] == 2
+    assert stats["Improvements to approve"]["url"] == "/tasks/?kind=improvement_approval"
+    assert stats["improvements overdue"]["value"] == 1
 
 
 def test_the_owner_sees_the_improvements_he_carries_out(
     client_for, reviewed_findings, reopened, owner, other_owner
 ):
-    shown = panels(client_for(owner).get(DASHBOARD))
-    assert labels(shown["Your improvements to carry out"]) == [f"{reopened.code} {reopened.title}"]
-    assert "Improvements waiting for your approval" not in shown
-    assert "Your improvements to carry out" not in panels(client_for(other_owner).get(DASHBOARD))
+    response = client_for(owner).get(DASHBOARD)
+    assert [(t.kind, t.object_label) for t in response.context["top_tasks"]] == [
+        ("nonconformity", str(reopened))
+    ]
+    assert "Found not effective" in response.content.decode()
+    assert client_for(other_owner).get(DASHBOARD).context["top_tasks"] == []
 
 
 def test_a_csi_owner_is_not_asked_to_approve_what_he_proposed(
@@ -76,7 +80,7 @@ def test_a_csi_owner_is_not_asked_to_approve_what_he_proposed(
     services.propose_improvement(
         actor=csi_owner, title="Mine", description="x", processes=[communicated_plan.process]
     )
-    assert "Improvements waiting for your approval" not in panels(client_for(csi_owner).get(DASHBOARD))
+    assert client_for(csi_owner).get(DASHBOARD).context["top_tasks"] == []
 
 
 def test_the_panels_run_a_bounded_number_of_queries(

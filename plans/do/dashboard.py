@@ -1,52 +1,41 @@
-"""Do's dashboard panels: handovers waiting for the user's decision, and
-overdue milestones (the user's own; all of them for those who read every plan)."""
+"""Do's dashboard panel: for top management and auditors, the overdue
+milestones of all plans. Handovers to decide and the user's own milestones due are his
+or her tasks (`plans.do.inbox`)."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from accounts.roles import reads_everything
-from plans.models import Handover, Milestone
+from accounts.roles import is_read_only
+from plans.models import Milestone
+from plans.permissions import is_manager
+
+PANEL_SIZE = 10
 
 
 def contribute(user, context):
-    """Do panels: handovers waiting for this user's decision, and overdue
-    milestones (the user's own; all of them for those who read every plan)."""
-    handovers = list(Handover.objects.pending_for(user)[:10])
-    if handovers:
-        context["panels"].insert(
-            0,
-            {
-                "title": "Handovers awaiting your decision",
-                "count": len(handovers),
-                "items": [
-                    {
-                        "label": f"{h.plan.process or h.plan} from {h.handed_over_by}",
-                        "url": h.get_absolute_url(),
-                        "meta": f"since {h.proposed_at:%d %b %Y}",
-                    }
-                    for h in handovers
-                ],
-                "empty": "Nothing to take over.",
-            },
-        )
+    """Overdue milestones of every plan, for top management and auditors (the
+    owners of milestones find theirs among their tasks)."""
+    if not (is_manager(user) or is_read_only(user)):
+        return
     overdue = Milestone.objects.overdue().select_related("plan__process", "owner").order_by("due_on")
-    if not reads_everything(user):
-        overdue = overdue.filter(owner=user)
-    overdue = list(overdue[:10])
-    if overdue:
+    count = overdue.count()
+    if count:
         context["panels"].append(
             {
-                "title": "Overdue milestones",
-                "count": len(overdue),
+                "title": _("Overdue milestones"),
+                "count": count,
                 "items": [
                     {
-                        "label": f"{m.title} ({m.plan.process})",
+                        "label": f"{m.title} ({m.plan.process or m.plan})",
                         "url": f"{m.plan.get_absolute_url()}implementation/#milestones",
-                        "meta": f"due {m.due_on:%d %b %Y}, {m.owner}",
+                        "meta": _("due %(date)s, %(owner)s")
+                        % {"date": f"{m.due_on:%d %b %Y}", "owner": m.owner},
                         "badge": "overdue",
+                        "badge_label": _("Overdue"),
                     }
-                    for m in overdue
+                    for m in overdue[:PANEL_SIZE]
                 ],
-                "empty": "No milestone is overdue.",
+                "empty": "",
                 "more_url": reverse("do:overview"),
             }
         )
@@ -60,7 +49,8 @@ def calendar_events(user):
         CalendarEvent(
             uid=f"milestone-{m.pk}",
             day=m.due_on,
-            summary=f"Milestone due: {m.title} ({m.plan.process or m.plan})",
+            summary=_("Milestone due: %(title)s (%(plan)s)")
+            % {"title": m.title, "plan": m.plan.process or m.plan},
             url=reverse("do:plan", args=[m.plan_id]) + "#milestones",
         )
         for m in Milestone.objects.filter(owner=user, done_on__isnull=True).select_related("plan__process")

@@ -169,10 +169,10 @@ def test_dashboard_shows_handovers_to_decide_and_overdue_milestones(
     )
     implementation.propose_handover(plan=implementing_plan, actor=owner, receivers=operators)
     receiver_page = client_for(operators[0]).get("/").content.decode()
-    assert "Handovers awaiting your decision" in receiver_page and "Incident management" in receiver_page
+    assert "Accept or decline the handover of Incident management" in receiver_page
     owner_page = client_for(owner).get("/").content.decode()
-    assert "Overdue milestones" in owner_page and "Write the runbook" in owner_page
-    assert "Handovers awaiting your decision" not in owner_page
+    assert "Reach the milestone “Write the runbook”" in owner_page and "Overdue" in owner_page
+    assert "Accept or decline the handover" not in owner_page
 
 
 @pytest.mark.django_db

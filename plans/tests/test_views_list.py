@@ -137,7 +137,7 @@ def test_approval_queue_lists_versions_awaiting_the_users_approval(
     assert process_plan.title not in client_for(manager2).get(reverse("plans:approvals")).content.decode()
 
 
-def test_dashboard_shows_plan_panels_in_a_constant_number_of_queries(
+def test_dashboard_shows_plan_tasks_in_a_constant_number_of_queries(
     smp, manager, client_for, django_assert_max_num_queries
 ):
     client = client_for(manager)
@@ -146,16 +146,20 @@ def test_dashboard_shows_plan_panels_in_a_constant_number_of_queries(
     submitted_plans(10, manager, start=2)
     with django_assert_max_num_queries(few):
         response = client.get(reverse("dashboard"))
-    panel = next(p for p in response.context["panels"] if p["title"] == "Awaiting your approval")
-    assert panel["count"] == 12 and len(panel["items"]) == 5
+    # The approvals are the manager's tasks: the first five shown, the tile counts all 12.
+    assert response.context["inbox"].total == 12 and len(response.context["top_tasks"]) == 5
+    tile = next(s for s in response.context["stats"] if s["label"] == "Plans to approve")
+    assert tile["value"] == 12 and tile["url"] == "/tasks/?kind=plan_approval"
 
 
 def test_dashboard_tells_recipients_what_to_acknowledge(approved_plan, client_for, owner, staff):
     approved_plan.distribution_users.add(staff)
     services.communicate_plan(version=approved_plan.latest_version, actor=owner)
     response = client_for(staff).get(reverse("dashboard"))
-    panel = next(p for p in response.context["panels"] if p["title"] == "Plans to acknowledge")
-    assert panel["items"][0]["url"] == approved_plan.latest_version.get_absolute_url()
+    [task] = response.context["top_tasks"]
+    assert task.kind == "plan_acknowledge" and task.url == approved_plan.latest_version.get_absolute_url()
+    tile = next(s for s in response.context["stats"] if s["label"] == "Plans to acknowledge")
+    assert tile["value"] == 1 and tile["url"] == "/tasks/?kind=plan_acknowledge"
 
 
 def test_dashboard_shows_the_owner_a_conformance_review_due(
@@ -173,8 +177,14 @@ def test_dashboard_shows_the_owner_a_conformance_review_due(
     services.review_plan(version=revision, actor=manager2)
     services.approve_plan(version=revision, actor=manager)
     response = client_for(owner).get(reverse("dashboard"))
-    titles = [p["title"] for p in response.context["panels"]]
-    assert "Conformance reviews due" in titles and "Your plans" in titles
+    assert [task.kind for task in response.context["top_tasks"]] == ["plan_conformance"]
+    assert "Your plans" in [p["title"] for p in response.context["panels"]]
+    # Top management sees every plan that has one due, and the tile lists exactly those.
+    response = client_for(manager).get(reverse("dashboard"))
+    tile = next(s for s in response.context["stats"] if s["label"] == "conformance reviews due")
+    assert tile["value"] == 1 and tile["url"] == "/plans/?conformance_review_due=true"
+    listed = client_for(manager).get(tile["url"])
+    assert [p.pk for p in listed.context["page"].object_list] == [approved_plan.pk]
 
 
 def test_plan_list_flags_conformance_review_due(approved_plan, client_for, owner):

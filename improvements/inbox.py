@@ -1,0 +1,177 @@
+"""Act's tasks for the inbox (`pdca.inbox`): improvements to approve, to check
+for effectiveness or close (CSI owners), improvements and nonconformities to
+carry out (A3-A5), and projects to approve (A3). Each source uses the
+queryset forms of `improvements.permissions` (`improvements.selectors`) and
+runs a fixed number of queries."""
+
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from pdca.inbox import Task
+from reviews.models import Finding
+
+from . import selectors
+from .models import Improvement, Project, ResultValue
+from .permissions import is_manager, is_read_only
+
+Status = Improvement.Status
+
+
+def _task(kind, title, improvement, reason, since, actor=""):
+    return Task(
+        kind=kind,
+        title=title,
+        reason=reason,
+        since=since,
+        url=improvement.get_absolute_url(),
+        actor_name=str(actor or ""),
+        due_on=improvement.required_by,
+        object_label=str(improvement),
+    )
+
+
+def improvements_to_approve(user):
+    """A1: the proposed improvements `user` may approve or reject, a CSI owner
+    who neither owns nor proposed them (`permissions.decide_refusal`)."""
+    improvements = (
+        selectors.awaiting_decision(user).select_related("raised_by").order_by("-raised_on", "number")
+    )
+    return [
+        _task(
+            "improvement_approval",
+            _("Approve or reject %(improvement)s") % {"improvement": i},
+            i,
+            i.justification or i.description,
+            i.raised_on,
+            i.raised_by,
+        )
+        for i in improvements
+    ]
+
+
+def improvements_to_verify(user):
+    """A4, A5: the implemented improvements with achieved values `user` may
+    check for effectiveness, and the evaluated ones he or she may close."""
+    improvements = selectors.awaiting_verification(user).select_related("owner").order_by("number")
+    tasks = []
+    for i in improvements:
+        if i.status == Status.EVALUATED:
+            title = _("Close %(improvement)s") % {"improvement": i}
+            reason = _("Found effective: close it.")
+            since = i.evaluated_at
+        else:
+            title = _("Check the effectiveness of %(improvement)s") % {"improvement": i}
+            reason = i.result or _("Implemented; its achieved values are recorded.")
+            since = i.implemented_at
+        tasks.append(_task("improvement_verify", title, i, reason, since or i.created_at, i.owner))
+    return tasks
+
+
+def _carried_out(user):
+    """The open improvements `user` carries out (`permissions.act_refusal`)
+    that wait for him or her: approved (baseline, start), in implementation,
+    or implemented without achieved values yet."""
+    with_results = Exists(ResultValue.objects.filter(improvement=OuterRef("pk")))
+    nonconformity = Exists(
+        Finding.objects.filter(pk=OuterRef("finding_id"), grade__in=Finding.NONCONFORMITIES)
+    )
+    improvements = (
+        selectors.carried_out_by(user)
+        .alias(has_results=with_results)
+        .annotate(nonconformity=nonconformity)
+        .filter(status__in=[Status.APPROVED, Status.IN_IMPLEMENTATION, Status.IMPLEMENTED])
+        .exclude(status=Status.IMPLEMENTED, has_results=True)
+        .select_related("approved_by")
+        .order_by("required_by", "number")
+    )
+    if not user.is_authenticated or is_read_only(user):
+        return improvements.none()
+    return improvements
+
+
+def _carry_out_step(improvement):
+    """(title, reason) of the next step of an improvement in the hands of its owner."""
+    i = improvement
+    if i.status == Status.APPROVED and i.baseline_accepted_at is None:
+        return _("Document the baseline of %(improvement)s") % {"improvement": i}, _(
+            "Approved: a baseline of service quality comes before the implementation (A4)."
+        )
+    if i.status == Status.APPROVED:
+        return _("Start implementing %(improvement)s") % {"improvement": i}, _(
+            "Approved, baseline documented."
+        )
+    if i.status == Status.IN_IMPLEMENTATION:
+        if i.effective is False:
+            reason = _("Found not effective: implement it again.")
+        elif i.nonconformity and not (i.root_cause and i.corrective_action):
+            reason = _("A nonconformity: record its correction, root cause and corrective action (A5).")
+        else:
+            reason = _("In implementation: mark it implemented when done.")
+        return _("Implement %(improvement)s") % {"improvement": i}, reason
+    return _("Record the achieved values of %(improvement)s") % {"improvement": i}, _(
+        "Implemented: measure what it achieved, against the baseline and the target."
+    )
+
+
+def improvements_to_carry_out(user):
+    """A3, A4: improvements (not nonconformities) waiting for their owner."""
+    tasks = []
+    for i in _carried_out(user).filter(nonconformity=False):
+        title, reason = _carry_out_step(i)
+        tasks.append(
+            _task("improvement_carry_out", title, i, reason, i.approved_at or i.created_at, i.approved_by)
+        )
+    return tasks
+
+
+def nonconformities_to_handle(user):
+    """A5: nonconformities waiting for their owner: correction, root cause,
+    corrective action, implementation and the achieved result."""
+    tasks = []
+    for i in _carried_out(user).filter(nonconformity=True):
+        title, reason = _carry_out_step(i)
+        tasks.append(_task("nonconformity", title, i, reason, i.approved_at or i.created_at, i.approved_by))
+    return tasks
+
+
+def projects_to_approve(user):
+    """A3: the planned projects `user` may approve: a manager who neither
+    manages nor set up the project (`permissions.project_approval_refusal`)."""
+    if not is_manager(user) or is_read_only(user):
+        return []
+    projects = (
+        Project.objects.filter(status=Project.Status.PLANNED)
+        .exclude(manager=user)
+        .exclude(created_by=user)
+        .select_related("manager", "created_by")
+        .order_by("-created_at", "pk")
+    )
+    return [
+        Task(
+            kind="project_approval",
+            title=_("Approve the project %(project)s") % {"project": p.name},
+            reason=p.description
+            or _("Runs from %(start)s to %(end)s, managed by %(manager)s.")
+            % {"start": f"{p.starts_on:%d %b %Y}", "end": f"{p.ends_on:%d %b %Y}", "manager": p.manager},
+            since=p.created_at,
+            url=p.get_absolute_url(),
+            actor_name=str(p.created_by),
+            object_label=p.name,
+        )
+        for p in projects
+    ]
+
+
+KINDS = (
+    ("improvement_approval", gettext_lazy("Improvements to approve"), improvements_to_approve, 40),
+    ("improvement_verify", gettext_lazy("Improvements to evaluate or close"), improvements_to_verify, 41),
+    ("improvement_carry_out", gettext_lazy("Improvements to carry out"), improvements_to_carry_out, 42),
+    ("nonconformity", gettext_lazy("Nonconformities to handle"), nonconformities_to_handle, 43),
+    ("project_approval", gettext_lazy("Projects to approve"), projects_to_approve, 44),
+)
+
+
+def register(registry):
+    for kind, label, source, order in KINDS:
+        registry.register_task_source(kind, label, source, order=order)
