@@ -414,60 +414,6 @@ def _seed_register(users, today):
         )
 
 
-def _seed_scaled(n, users, today):
-    """More of the same, for benchmarks: for each process plan of the scaled
-    demo copy `n`, improvements in the states of the workflow."""
-    csi = users["CSI owner"]
-    plans = Plan.objects.filter(
-        kind=Plan.Kind.PROCESS, process__name__endswith=f" ({n})", process__improvements=None
-    ).select_related("process__owner")
-    for index, plan in enumerate(plans):
-        owner = plan.process.owner
-        proposer = (
-            users["Process owner (second)"] if owner == users["Process owner"] else users["Process owner"]
-        )
-        improvement = services.propose_improvement(
-            actor=proposer,
-            title=f"Improve {plan.process.name}",
-            description="Found in the routine review.",
-            processes=[plan.process],
-            required_by=today + datetime.timedelta(days=30 - 20 * (index % 3)),
-        )
-        state = index % 5
-        if state == 0:
-            continue
-        services.approve_improvement(improvement=improvement, actor=csi)
-        if state == 1:
-            continue
-        services.add_baseline_value(
-            improvement=improvement,
-            actor=owner,
-            label="Records complete",
-            value=Decimal("80"),
-            unit="%",
-            measured_on=today - datetime.timedelta(days=90),
-            evidence="Sampled records.",
-        )
-        services.accept_baseline(improvement=improvement, actor=owner)
-        services.start_implementation(improvement=improvement, actor=owner)
-        if state == 2:
-            continue
-        services.mark_implemented(improvement=improvement, actor=owner)
-        if state == 3:
-            continue
-        services.record_result(
-            improvement=improvement,
-            actor=owner,
-            label="Records complete",
-            value=Decimal("96"),
-            unit="%",
-            period_start=today - datetime.timedelta(days=60),
-            period_end=today - datetime.timedelta(days=1),
-            evidence="Sampled records.",
-        )
-        services.check_effectiveness(improvement=improvement, actor=csi, effective=True, evidence="Sampled.")
-
-
 def seed(*, users, scale, stdout):
     started = timezone.now()
     today = timezone.localdate()
@@ -475,8 +421,11 @@ def seed(*, users, scale, stdout):
     # The findings entered the plan by themselves; what people added marks a seeded register.
     if not Improvement.objects.exclude(source=Improvement.Source.FINDING).exists():
         _seed_register(users, today)
-    for n in range(2, scale + 1):
-        _seed_scaled(n, users, today)
+    if scale > 1:
+        # Copies 2..N, for benchmarks: in bulk.
+        from . import demo_scale
+
+        demo_scale.seed_copies(copies=range(2, scale + 1), users=users, stdout=stdout)
     # Demo users have example addresses: their notifications count as sent.
     Notification.objects.filter(created_at__gte=started, emailed_at__isnull=True).update(
         emailed_at=timezone.now()

@@ -435,13 +435,15 @@ def seed(*, users, scale, stdout):
         _seed_process(row, users)
     if smp.versions.count() == 1:
         _revise_smp(smp, users)
-    for copy in range(1, scale + 1):
-        suffix = "" if copy == 1 else f" ({copy})"
-        for row in PROCESSES:
-            if copy == 1 and row in early:
-                continue
-            _seed_process(row, users, suffix)
+    for row in PROCESSES:
+        if row not in early:
+            _seed_process(row, users)
     _seed_implementation(users)
+    if scale > 1:
+        # Copies 2..N, for benchmarks: in bulk, with people of their own.
+        from . import demo_scale
+
+        demo_scale.seed_copies(copies=range(2, scale + 1), users=users, stdout=stdout)
     # Demo users have example addresses: their notifications count as sent.
     Notification.objects.filter(created_at__gte=started, emailed_at__isnull=True).update(
         emailed_at=timezone.now()

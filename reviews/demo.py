@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from pdca.scale import COPY_NAME_REGEX
 from plans.models import Kpi, Plan, PlanVersion
 
 from . import measurements, services
@@ -50,8 +51,11 @@ def _series(kpi, n, count, seed):
 
 def _seed_measurements(today):
     periods = _months_back(MONTHS, today)
-    versions = PlanVersion.objects.filter(status__in=PlanVersion.IN_FORCE).select_related(
-        "plan__process__owner"
+    # The scaled copies (seed_demo --scale) get theirs in bulk (reviews/demo_scale.py).
+    versions = (
+        PlanVersion.objects.filter(status__in=PlanVersion.IN_FORCE)
+        .exclude(plan__process__name__regex=COPY_NAME_REGEX)
+        .select_related("plan__process__owner")
     )
     seed = 0
     for version in versions:
@@ -106,8 +110,16 @@ def _finish(review, actor, *, held_on, decisions, minutes, findings=(), actions=
 
 
 def seed(*, users, scale, stdout):
-    if Review.objects.exists() and scale == 1:
-        return
+    if not Review.objects.exists():
+        _seed_demo(users)
+    if scale > 1:
+        # Copies 2..N, for benchmarks: in bulk.
+        from . import demo_scale
+
+        demo_scale.seed_copies(copies=range(2, scale + 1), stdout=stdout)
+
+
+def _seed_demo(users):
     today = timezone.localdate()
     manager, manager2 = users["Manager"], users["Manager (second)"]
     owner, owner2, auditor = users["Process owner"], users["Process owner (second)"], users["Auditor"]
@@ -340,39 +352,3 @@ def seed(*, users, scale, stdout):
         )
     if level is not None and ReviewSchedule.objects.filter(plan=level).exists():
         _schedule(level, owner, interval=6, next_planned_on=add_months(today, 2), reviewer=owner)
-
-    for extra in range(1, scale):
-        _seed_scaled(extra, users, today)
-
-
-def _seed_scaled(n, users, today):
-    """More of the same, for benchmarks: a process review with findings and
-    actions for each process plan in force of the scaled demo."""
-    for plan in Plan.objects.filter(kind=Plan.Kind.PROCESS, process__name__endswith=f" ({n})").select_related(
-        "process__owner"
-    ):
-        if plan.current_version is None or plan.reviews.exists():
-            continue
-        owner = plan.process.owner
-        review = services.plan_review(
-            actor=owner, kind=Review.Kind.PROCESS, plan=plan, planned_on=add_months(today, -2), reviewer=owner
-        )
-        review = _finish(
-            review,
-            owner,
-            held_on=add_months(today, -2),
-            decisions="* Keep the targets.",
-            minutes="Routine review.",
-            findings=[
-                (
-                    Finding.Grade.OBSERVATION,
-                    "8.1",
-                    plan.process,
-                    "Records are incomplete.",
-                    "Sampled records.",
-                )
-            ],
-            actions=[("Complete the records", owner, today)],
-        )
-        services.submit_review(review=review, actor=owner)
-        services.approve_review(review=review, actor=users["Manager"])
