@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("profile/", views.profile, name="profile"),
     path("history/", views.people_history, name="people_history"),
+    path("people/search/", views.people_search, name="people_search"),
 ]

@@ -3,17 +3,16 @@ improvements/services.py, whose refusals the pages show on these forms (so
 most fields are optional here and the service says what is missing)."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pdca.templatetags.portal import quantity_filter
+from accounts import people
+from accounts.pickers import PersonField
+from pdca.quantities import target_text
 from plans.models import Kpi, Plan, PlanVersion, Process
 
 from .models import Improvement
-
-User = get_user_model()
 
 # Methods offered for a root-cause analysis (any other may be typed).
 ROOT_CAUSE_METHODS = [
@@ -23,10 +22,6 @@ ROOT_CAUSE_METHODS = [
     _("Pareto analysis"),
     _("Change analysis"),
 ]
-
-
-def people():
-    return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
 
 
 def kpis_in_force():
@@ -52,10 +47,7 @@ def kpis_for(improvement):
 
 def kpi_label(kpi):
     """“Plan: metric (≥ 95 %)”: which plan's KPI, and its target."""
-    sign = "≥" if kpi.direction == Kpi.Direction.HIGHER else "≤"
-    return (
-        f"{kpi.objective.version.plan.title}: {kpi.metric} ({sign} {quantity_filter(kpi.target)} {kpi.unit})"
-    )
+    return f"{kpi.objective.version.plan.title}: {kpi.metric} ({target_text(kpi.direction, kpi.target, kpi.unit)})"
 
 
 class KpiChoiceField(forms.ModelChoiceField):
@@ -66,11 +58,6 @@ class KpiChoiceField(forms.ModelChoiceField):
 class KpisChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, kpi):
         return kpi_label(kpi)
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, user):
-        return str(user)
 
 
 class DateInput(forms.DateInput):
@@ -116,9 +103,9 @@ class ImprovementForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    owner = PersonChoiceField(
+    owner = PersonField(
+        people.RESPONSIBLE,
         label=_("Owner"),
-        queryset=User.objects.none(),
         required=False,
         empty_label=_("— the process owner —"),
         help_text=_("For several processes or the whole company: who carries it out."),
@@ -153,7 +140,6 @@ class ImprovementForm(forms.Form):
 
     def __init__(self, *args, improvement=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = people()
         self.fields["kpi"].queryset = kpis_in_force()
         if improvement is None:
             del self.fields["revision"]
@@ -286,9 +272,7 @@ class ProjectForm(forms.Form):
     """A3: a project that carries improvements spanning processes or the company."""
 
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
-    manager = PersonChoiceField(
-        label=_("Project manager"), queryset=User.objects.none(), required=False, empty_label=_("— choose —")
-    )
+    manager = PersonField(people.RESPONSIBLE, label=_("Project manager"), required=False)
     starts_on = forms.DateField(label=_("Starts on"), required=False, widget=DateInput())
     ends_on = forms.DateField(label=_("Ends on"), required=False, widget=DateInput())
     description = _text(_("Description"), rows=4)
@@ -301,7 +285,6 @@ class ProjectForm(forms.Form):
 
     def __init__(self, *args, improvements, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["manager"].queryset = people()
         self.fields["improvements"].queryset = improvements
 
 

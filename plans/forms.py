@@ -6,9 +6,13 @@ with the service's message, not by a second copy of the rule."""
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
-from django.db.models import Exists, OuterRef, Q
+from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
 
+from accounts.pickers import PeopleField, PersonField
+
+from . import permissions
 from .models import Kpi, Objective, Plan, PlanVersion, Process, Responsibility
 
 User = get_user_model()
@@ -16,17 +20,6 @@ User = get_user_model()
 
 def active_users():
     return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
-
-
-def managers():
-    """Users who hold `plans.approve_plan` through a role or directly (the
-    superuser flag is no business right)."""
-    permission = Permission.objects.filter(content_type__app_label="plans", codename="approve_plan")
-    return (
-        active_users()
-        .filter(Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
-        .distinct()
-    )
 
 
 class RevisionField(forms.IntegerField):
@@ -51,19 +44,19 @@ class PlanFilter(django_filters.FilterSet):
     ]
 
     status = django_filters.ChoiceFilter(
-        label="Status", choices=STATUS_CHOICES, method="filter_status", empty_label="Any status"
+        label=_("Status"), choices=STATUS_CHOICES, method="filter_status", empty_label=_("Any status")
     )
     process = django_filters.ModelChoiceFilter(
-        label="Process",
+        label=_("Process"),
         queryset=lambda request: Process.objects.filter(
             plan__in=Plan.objects.visible_to(request.user).values("pk")
         ),
-        empty_label="Any process",
+        empty_label=_("Any process"),
     )
     owner = django_filters.ModelChoiceFilter(
-        label="Owner",
+        label=_("Owner"),
         field_name="process__owner",
-        empty_label="Anyone",
+        empty_label=_("Anyone"),
         queryset=lambda request: (
             active_users()
             .filter(owned_processes__plan__in=Plan.objects.visible_to(request.user).values("pk"))
@@ -88,14 +81,14 @@ class PlanFilter(django_filters.FilterSet):
 class ProcessPlanCreateForm(forms.Form):
     process = forms.ModelChoiceField(
         queryset=Process.objects.none(),
-        label="Process",
-        help_text="Processes you own or deputise that have no plan yet.",
+        label=_("Process"),
+        help_text=_("Processes you own or deputise that have no plan yet."),
     )
     title = forms.CharField(
         max_length=200,
         required=False,
-        label="Title",
-        help_text="Leave empty for “&lt;process&gt; plan”.",
+        label=_("Title"),
+        help_text=_("Leave empty for “&lt;process&gt; plan”."),
     )
 
     def __init__(self, *args, processes, **kwargs):
@@ -111,9 +104,17 @@ class SectionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["text"].label = section_title
         self.fields["text"].help_text = (
-            f"{guidance} Write in Markdown: **bold**, *italic*, lists with “- ”, tables." if guidance else ""
+            _("%(guidance)s Write in Markdown: **bold**, *italic*, lists with “- ”, tables.")
+            % {"guidance": guidance}
+            if guidance
+            else ""
         )
         self.fields["text"].widget.attrs["aria-describedby"] = "id_text_help"
+
+
+RESPONSIBILITY_HELP = {
+    Responsibility.Kind.APPROVAL: _("Only managers approve plans."),
+}
 
 
 class ResponsibilitiesForm(forms.Form):
@@ -124,22 +125,21 @@ class ResponsibilitiesForm(forms.Form):
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
         self.kinds = plan.responsibility_kinds
-        people = active_users()
         for kind, label in self.kinds:
-            approval = kind == Responsibility.Kind.APPROVAL
-            self.fields[kind] = forms.ModelMultipleChoiceField(
-                queryset=managers() if approval else people,
+            self.fields[kind] = PeopleField(
+                permissions.holders_of(kind),
                 required=False,
                 label=label,
-                help_text="Only managers approve plans." if approval else "",
-                widget=forms.CheckboxSelectMultiple,
+                help_text=RESPONSIBILITY_HELP.get(kind, ""),
             )
 
     reviewer_may_approve = forms.BooleanField(
         required=False,
-        label="The reviewer may also approve",
-        help_text="Allow one person to be named both reviewer and approver; he or she then reviews and "
-        "approves in one step. Without it, the approver decides only after somebody else reviewed the plan.",
+        label=_("The reviewer may also approve"),
+        help_text=_(
+            "Allow one person to be named both reviewer and approver; he or she then reviews and "
+            "approves in one step. Without it, the approver decides only after somebody else reviewed the plan."
+        ),
     )
 
     def kind_fields(self):
@@ -153,18 +153,20 @@ class ObjectiveForm(forms.Form):
     code = forms.CharField(
         max_length=20,
         required=False,
-        label="Code",
-        help_text="A short reference such as O1, kept across versions. Leave empty for the next free code.",
+        label=_("Code"),
+        help_text=_(
+            "A short reference such as O1, kept across versions. Leave empty for the next free code."
+        ),
     )
-    title = forms.CharField(max_length=200, required=False, label="Title")
+    title = forms.CharField(max_length=200, required=False, label=_("Title"))
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "class": "short"}), required=False, label="Description"
+        widget=forms.Textarea(attrs={"rows": 4, "class": "short"}), required=False, label=_("Description")
     )
     traces_to = forms.ModelChoiceField(
         queryset=Objective.objects.none(),
         required=False,
-        label="Traces to SMP objective",
-        empty_label="— choose the SMP objective it serves —",
+        label=_("Traces to SMP objective"),
+        empty_label=_("— choose the SMP objective it serves —"),
     )
     revision = RevisionField()
 
@@ -178,57 +180,51 @@ class ObjectiveForm(forms.Form):
                 smp_version.objectives.all() if smp_version else Objective.objects.none()
             )
             if smp_version:
-                self.fields["traces_to"].help_text = (
-                    f"Objectives of version {smp_version.number} of the service management plan, "
+                self.fields["traces_to"].help_text = _(
+                    "Objectives of version %(number)s of the service management plan, "
                     "the version this plan conforms to."
-                )
+                ) % {"number": smp_version.number}
 
 
 class KpiForm(forms.Form):
-    metric = forms.CharField(max_length=200, required=False, label="Metric")
+    metric = forms.CharField(max_length=200, required=False, label=_("Metric"))
     unit = forms.CharField(
-        max_length=40, required=False, label="Unit", help_text="For example %, hours, count."
+        max_length=40, required=False, label=_("Unit"), help_text=_("For example %, hours, count.")
     )
-    direction = forms.ChoiceField(choices=Kpi.Direction.choices, label="Direction")
-    target = forms.DecimalField(max_digits=14, decimal_places=4, required=False, label="Target")
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="KPI owner")
-    frequency = forms.ChoiceField(choices=Kpi.Frequency.choices, label="Measured")
+    direction = forms.ChoiceField(choices=Kpi.Direction.choices, label=_("Direction"))
+    target = forms.DecimalField(max_digits=14, decimal_places=4, required=False, label=_("Target"))
+    owner = PersonField(permissions.KPI_HOLDERS, required=False, label=_("KPI owner"))
+    frequency = forms.ChoiceField(choices=Kpi.Frequency.choices, label=_("Measured"))
     revision = RevisionField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_users()
 
 
 class DistributionForm(forms.Form):
     """P6: who receives the plan when it is communicated."""
 
-    users = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(),
-        required=False,
-        label="People",
-        widget=forms.CheckboxSelectMultiple,
-    )
+    users = PeopleField(permissions.DISTRIBUTION_HOLDERS, required=False, label=_("People"))
     groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.order_by("name"),
         required=False,
-        label="Roles",
-        help_text="Everybody with one of these roles receives the plan.",
+        label=_("Roles"),
+        help_text=_("Everybody with one of these roles receives the plan."),
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["users"].queryset = active_users()
-
 
 class CompareForm(forms.Form):
-    a = forms.TypedChoiceField(coerce=int, label="Older version")
-    b = forms.TypedChoiceField(coerce=int, label="Newer version")
+    a = forms.TypedChoiceField(coerce=int, label=_("Older version"))
+    b = forms.TypedChoiceField(coerce=int, label=_("Newer version"))
 
     def __init__(self, *args, versions, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(v.number, f"Version {v.number} ({v.get_status_display().lower()})") for v in versions]
+        choices = [
+            (
+                v.number,
+                _("Version %(number)s (%(status)s)")
+                % {"number": v.number, "status": v.get_status_display().lower()},
+            )
+            for v in versions
+        ]
         self.fields["a"].choices = choices
         self.fields["b"].choices = choices
 
@@ -241,17 +237,21 @@ class ProcessForm(forms.ModelForm):
         fields = ["name", "description", "owner", "deputies"]
         widgets = {"description": forms.Textarea(attrs={"class": "short", "rows": 3})}
         help_texts = {
-            "owner": "Plans, operates and improves the process; changes only the plans of his or her processes.",
-            "deputies": "May edit the process plan on the owner's behalf.",
+            "owner": _(
+                "Plans, operates and improves the process; changes only the plans of his or her processes."
+            ),
+            "deputies": _("May edit the process plan on the owner's behalf."),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        people = User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
-        self.fields["owner"].queryset = people
-        self.fields["deputies"].queryset = people
-        self.fields["deputies"].widget = forms.CheckboxSelectMultiple()
-        self.fields["deputies"].widget.choices = self.fields["deputies"].choices
+        for name, field in (
+            ("owner", PersonField(permissions.PROCESS_HOLDERS)),
+            ("deputies", PeopleField(permissions.PROCESS_HOLDERS, required=False)),
+        ):
+            field.label = self.fields[name].label
+            field.help_text = self.fields[name].help_text
+            self.fields[name] = field
 
     def validate_unique(self):
         # Uniqueness is a rule of services.save_process, which says it per field.

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from pdca import controlled, reports
 from pdca.decisions import timeline
 from pdca.models import ReportFile
+from pdca.quantities import target_text
 
 from .models import Acknowledgement, Kpi, Plan, PlanVersion, Responsibility
 
@@ -206,7 +207,7 @@ def version_report(version, state=""):
                 "kpis": [
                     {
                         "metric": k.metric,
-                        "target": f"{'≥' if k.direction == Kpi.Direction.HIGHER else '≤'} {k.target.normalize():f} {k.unit}",
+                        "target": target_text(k.direction, k.target, k.unit),
                         "direction": k.get_direction_display(),
                         "owner": str(k.owner),
                         "frequency": k.get_frequency_display(),

@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from pdca import quantities
 from pdca.templatetags.portal import quantity_filter as quantity
 from plans.models import Kpi
 
@@ -34,8 +35,7 @@ def direction_label(kpi):
 
 
 def target_text(kpi):
-    sign = "≥" if kpi.direction == Kpi.Direction.HIGHER else "≤"
-    return f"{sign} {quantity(kpi.target)} {kpi.unit}".strip()
+    return quantities.target_text(kpi.direction, kpi.target, kpi.unit)
 
 
 def _nice_step(span, ticks=4):

@@ -2,18 +2,13 @@
 reviews/services.py, whose refusals the pages show on these forms."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts import people
+from accounts.pickers import PeopleField, PersonField
 from plans.models import Plan, Process
 
 from .models import Finding, ReviewInput
-
-User = get_user_model()
-
-
-def people():
-    return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
 
 
 class DateInput(forms.DateInput):
@@ -49,12 +44,11 @@ class ReviewPlanForm(forms.Form):
         help_text=_("For an internal audit: the processes it covers."),
     )
     planned_on = forms.DateField(label=_("Planned for"), widget=DateInput())
-    reviewer = forms.ModelChoiceField(label=_("Reviewer"), queryset=User.objects.none(), required=False)
-    participants = forms.ModelMultipleChoiceField(
+    reviewer = PersonField(people.REVIEWER, label=_("Reviewer"), required=False)
+    participants = PeopleField(
+        people.RECIPIENT,
         label=_("Participants"),
-        queryset=User.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
         help_text=_("Who else takes part; the reviewer always does."),
     )
     period_start = forms.DateField(
@@ -75,8 +69,6 @@ class ReviewPlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds
         self.fields["plan"].queryset = plans
-        self.fields["reviewer"].queryset = people()
-        self.fields["participants"].queryset = people()
 
 
 class ReviewForm(forms.Form):
@@ -86,12 +78,7 @@ class ReviewForm(forms.Form):
     held_on = forms.DateField(label=_("Held on"), widget=DateInput(), required=False)
     period_start = forms.DateField(label=_("Period covered from"), widget=DateInput(), required=False)
     period_end = forms.DateField(label=_("to"), widget=DateInput(), required=False)
-    participants = forms.ModelMultipleChoiceField(
-        label=_("Participants"),
-        queryset=User.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    participants = PeopleField(people.RECIPIENT, label=_("Participants"), required=False)
     decisions = forms.CharField(
         label=_("Decisions"),
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -107,10 +94,6 @@ class ReviewForm(forms.Form):
         help_text=_("What was discussed, in Markdown."),
     )
     revision = RevisionField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["participants"].queryset = people()
 
 
 class InputForm(forms.Form):
@@ -158,7 +141,7 @@ class ActionForm(forms.Form):
     description = forms.CharField(
         label=_("Action"), widget=forms.Textarea(attrs={"rows": 3, "class": "short"}), required=False
     )
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    owner = PersonField(people.OPERATOR, label=_("Owner"), required=False)
     due_on = forms.DateField(label=_("Due on"), widget=DateInput(), required=False)
     finding = forms.ModelChoiceField(
         label=_("Addresses finding"),
@@ -170,7 +153,6 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args, review, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = people()
         self.fields["finding"].queryset = review.findings.order_by("number")
         self.fields["finding"].label_from_instance = lambda f: (
             f"{f.code} · {f.get_grade_display()}: {f.description[:60]}"
@@ -208,11 +190,7 @@ class ScheduleForm(forms.Form):
         help_text=_("At most 12: every plan is reviewed at least once a year."),
     )
     next_planned_on = forms.DateField(label=_("Next review planned for"), widget=DateInput(), required=False)
-    reviewer = forms.ModelChoiceField(label=_("Reviewer"), queryset=User.objects.none(), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reviewer"].queryset = people()
+    reviewer = PersonField(people.OPERATOR, label=_("Reviewer"), required=False)
 
 
 class CalendarFilter(forms.Form):

@@ -227,6 +227,7 @@ def _attainment(review):
                 "metric": row.metric,
                 "unit": row.unit,
                 "sign": sign,
+                "direction": row.direction,
                 "target": row.target,
                 "measured": row.measured,
                 "met": row.met,

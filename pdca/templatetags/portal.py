@@ -1,6 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
+from pdca import quantities
 from pdca.markdown import render_markdown
 
 register = template.Library()
@@ -16,16 +17,15 @@ def markdown_filter(text):
 def quantity_filter(value):
     """A measured or target value with its meaningful precision: 4.2, not
     4.2000; 95, not 95.0000 (localised decimal separator)."""
-    from decimal import Decimal, InvalidOperation
+    return quantities.quantity(value)
 
-    from django.utils.formats import number_format
 
-    if value in (None, ""):
-        return ""
-    try:
-        number = Decimal(str(value)).normalize()
-    except InvalidOperation:
-        return value
-    exponent = number.as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    return number_format(number, decimal_pos=places)
+@register.filter(name="target")
+def target_filter(item):
+    """A KPI's target as people read it: “≥ 4.2 points”. `item` is anything
+    with `direction`, `target` and `unit` (a KPI, an attainment row, a dict)."""
+
+    def read(name):
+        return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+    return quantities.target_text(read("direction"), read("target"), read("unit"))

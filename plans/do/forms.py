@@ -1,15 +1,11 @@
 """Forms of the Do pages. They only shape input; rules live in plans.do.services."""
 
 from django import forms
-from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
+from accounts import people
+from accounts.pickers import PeopleField, PersonField
 from plans.models import Milestone
-
-User = get_user_model()
-
-
-def _people():
-    return User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
 
 
 class DateInput(forms.DateInput):
@@ -34,51 +30,51 @@ class MilestoneForm(forms.ModelForm):
             "done_on": DateInput(),
             "evidence": short_text(),
         }
-        labels = {"due_on": "Due date", "done_on": "Done on"}
+        labels = {"due_on": _("Due date"), "done_on": _("Done on")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _people()
+        field = PersonField(people.OPERATOR, label=self.fields["owner"].label)
+        self.fields["owner"] = field
 
 
 class MilestoneDoneForm(forms.Form):
     evidence = forms.CharField(
         required=False,
         widget=short_text(),
-        help_text="What shows that the milestone is reached (optional).",
+        help_text=_("What shows that the milestone is reached (optional)."),
     )
 
 
 class KpiOperatorForm(forms.Form):
-    operator = forms.ModelChoiceField(queryset=User.objects.none(), label="Operator", empty_label="Choose…")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["operator"].queryset = _people()
+    operator = PersonField(
+        people.OPERATOR,
+        label=_("Operator"),
+        empty_label=_("Choose…"),
+        error_messages={"required": _("Choose the person who operates this KPI.")},
+    )
 
 
 class HandoverForm(forms.Form):
-    receivers = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(),
-        label="Handed over to",
-        help_text="The people who will operate the process. One of them accepts the handover.",
+    receivers = PeopleField(
+        people.OPERATOR,
+        label=_("Handed over to"),
+        help_text=_("The people who will operate the process. One of them accepts the handover."),
     )
-    handover_on = forms.DateField(label="Handover date", widget=DateInput())
+    handover_on = forms.DateField(label=_("Handover date"), widget=DateInput())
     documents = forms.CharField(
         required=False,
-        label="Documents handed over",
+        label=_("Documents handed over"),
         widget=short_text(),
-        help_text="One per line.",
+        help_text=_("One per line."),
     )
-    open_points = forms.CharField(required=False, label="Open points", widget=short_text())
+    open_points = forms.CharField(required=False, label=_("Open points"), widget=short_text())
 
     def __init__(self, *args, exclude_user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        people = _people()
         if exclude_user is not None:
-            people = people.exclude(pk=exclude_user.pk)
-        self.fields["receivers"].queryset = people
+            self.fields["receivers"].queryset = self.fields["receivers"].queryset.exclude(pk=exclude_user.pk)
 
 
 class HandoverDecisionForm(forms.Form):
-    reason = forms.CharField(required=False, label="Reason (required to decline)", widget=short_text())
+    reason = forms.CharField(required=False, label=_("Reason (required to decline)"), widget=short_text())

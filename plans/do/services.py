@@ -5,6 +5,7 @@ who may, and changes state through `pdca.transitions.transition`."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import people
 from pdca.exceptions import Conflict, NotAllowed, RuleViolation
 from pdca.history import atomic_as_actor
 from pdca.notifications import Notice
@@ -117,6 +118,8 @@ def save_milestone(*, plan, actor, title, owner, due_on, done_on=None, evidence=
         errors["title"] = [_("A milestone needs a title.")]
     if owner is None:
         errors["owner"] = [_("A milestone needs an owner.")]
+    elif refusal := people.eligibility_refusal(owner, people.OPERATOR):
+        errors["owner"] = [refusal]
     if due_on is None:
         errors["due_on"] = [_("A milestone needs a due date.")]
     if done_on and done_on > timezone.localdate():
@@ -154,12 +157,14 @@ def delete_milestone(*, milestone, actor):
 
 @atomic_as_actor
 def assign_kpi_operator(*, kpi, actor, operator):
-    """D1: each KPI in operation has a person who operates it."""
+    """D1: each KPI in operation has a person who operates it, one who may
+    operate (`accounts.people.OPERATOR`: no auditor, nobody inactive)."""
     plan = _locked_plan_for(actor, kpi.objective.version.plan)
     if kpi.objective.version_id != getattr(plan.current_version, "pk", None):
         raise RuleViolation(_("Operators are assigned to the KPIs of the version in force."))
     if operator is None:
         raise RuleViolation(_("Choose the person who operates this KPI."), field="operator")
+    people.require_eligible("operator", people.OPERATOR, operator)
     assignment, _created = KpiAssignment.objects.update_or_create(
         kpi=kpi, defaults={"operator": operator, "assigned_by": actor, "assigned_at": timezone.now()}
     )
@@ -187,7 +192,8 @@ def carry_over_kpi_assignments(*, old_version, new_version):
 
 @atomic_as_actor
 def propose_handover(*, plan, actor, receivers, handover_on=None, open_points="", documents=""):
-    """D3: the implementers propose to hand the process over to its operators."""
+    """D3: the implementers propose to hand the process over to its operators,
+    people who may operate (`accounts.people.OPERATOR`)."""
     plan = _locked_plan_for(actor, plan)
     _require_communicated(plan)
     if plan.implementation_status == ImplementationStatus.NOT_STARTED:
@@ -195,6 +201,7 @@ def propose_handover(*, plan, actor, receivers, handover_on=None, open_points=""
     receivers = list(dict.fromkeys(receivers or []))
     if not receivers:
         raise RuleViolation(_("Name at least one person who receives the process."), field="receivers")
+    people.require_eligible("receivers", people.OPERATOR, *receivers)
     if plan.handovers.filter(status=Handover.Status.PROPOSED).exists():
         raise Conflict(
             _("A handover of this plan is already waiting for its receivers: wait for their decision first.")
@@ -223,6 +230,8 @@ def propose_handover(*, plan, actor, receivers, handover_on=None, open_points=""
                 )
                 % {"actor": actor, "plan": plan},
                 url=handover.get_absolute_url(),
+                about=handover,
+                task="decide_handover",
             )
         ],
     )
@@ -270,6 +279,8 @@ def accept_handover(*, handover, actor, comment=""):
         check=check,
         changes={"decided_by": actor},
         conflict=_already_decided,
+        # One receiver decides for all: the others are no longer asked.
+        resolves=("decide_handover",),
         notices=lambda h: [
             Notice(
                 recipients=[h.handed_over_by, *h.receivers.exclude(pk=actor.pk)],
@@ -277,6 +288,7 @@ def accept_handover(*, handover, actor, comment=""):
                 body=_("%(actor)s accepted the handover of %(plan)s. It is now in operation.")
                 % {"actor": actor, "plan": h.plan},
                 url=h.get_absolute_url(),
+                about=h,
             )
         ],
     )
@@ -315,6 +327,7 @@ def decline_handover(*, handover, actor, reason):
         check=check,
         changes=lambda h: {"decided_by": actor, "decline_reason": (reason or "").strip()},
         conflict=_already_decided,
+        resolves=("decide_handover",),
         notices=lambda h: [
             Notice(
                 recipients=[h.handed_over_by],
@@ -322,6 +335,7 @@ def decline_handover(*, handover, actor, reason):
                 body=_("%(actor)s declined the handover of %(plan)s:\n\n%(reason)s")
                 % {"actor": actor, "plan": h.plan, "reason": reason},
                 url=h.get_absolute_url(),
+                about=h,
             )
         ],
     )

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pdca.decisions import timeline
@@ -107,6 +108,7 @@ def _page_context(request, plan, **forms):
     pending = next((h for h in handovers if h.status == Handover.Status.PROPOSED), None)
     kpis = list(selectors.current_kpis(plan))
     is_receiver = pending is not None and any(r.pk == user.pk for r in pending.receivers.all())
+    operator_form = KpiOperatorForm()
     context = {
         "plan": plan,
         "version": version,
@@ -124,7 +126,9 @@ def _page_context(request, plan, **forms):
         "responsibility_timeline": selectors.responsibility_timeline(plan),
         "decisions": timeline(plan, *handovers),
         "today": timezone.localdate(),
-        "operator_form": KpiOperatorForm(),
+        "operator_form": operator_form,
+        # Listed as a select while the people who may operate are few, else typed.
+        "operator_picker": operator_form.fields["operator"].widget,
         "milestone_form": forms.get("milestone_form") or MilestoneForm(initial={"owner": user}),
         "handover_form": forms.get("handover_form")
         or HandoverForm(exclude_user=user, initial={"handover_on": timezone.localdate()}),
@@ -143,7 +147,10 @@ def start(request, pk):
     plan = _visible_plan(request, pk)
     with attempt(request=request):
         implementation.start_implementation(plan=plan, actor=request.user)
-        messages.success(request, f"The implementation of {plan} has started. Plan its milestones next.")
+        messages.success(
+            request,
+            _("The implementation of %(plan)s has started. Plan its milestones next.") % {"plan": plan},
+        )
     return _back(plan)
 
 
@@ -177,7 +184,7 @@ def milestone_edit(request, pk, milestone_id=None):
                 done_on=data["done_on"],
                 evidence=data["evidence"],
             )
-            messages.success(request, f"Milestone “{data['title']}” saved.")
+            messages.success(request, _("Milestone “%(title)s” saved.") % {"title": data["title"]})
             return _back(plan, "#milestones")
     if milestone is None and request.method == "POST":
         # The new-milestone form sits on the implementation page: show it there with its errors.
@@ -205,7 +212,7 @@ def milestone_done(request, pk, milestone_id):
         implementation.complete_milestone(
             milestone=milestone, actor=request.user, evidence=form.cleaned_data.get("evidence", "")
         )
-        messages.success(request, f"“{milestone.title}” marked done.")
+        messages.success(request, _("“%(title)s” marked done.") % {"title": milestone.title})
     return _back(plan, "#milestones")
 
 
@@ -215,7 +222,7 @@ def milestone_delete(request, pk, milestone_id):
     if request.method == "POST":
         with attempt(request=request):
             implementation.delete_milestone(milestone=milestone, actor=request.user)
-            messages.success(request, f"Milestone “{milestone.title}” removed.")
+            messages.success(request, _("Milestone “%(title)s” removed.") % {"title": milestone.title})
         return _back(plan, "#milestones")
     return render(
         request, "plans/implementation/milestone_confirm_delete.html", {"plan": plan, "milestone": milestone}
@@ -230,13 +237,18 @@ def kpi_operator(request, pk, kpi_id):
     )
     form = KpiOperatorForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the person who operates this KPI.")
+        # The field's own message: who may operate, or that nobody was chosen.
+        messages.error(request, " ".join(form.errors.get("operator", [])))
         return _back(plan, "#kpis")
     with attempt(request=request):
         implementation.assign_kpi_operator(
             kpi=kpi, actor=request.user, operator=form.cleaned_data["operator"]
         )
-        messages.success(request, f"{form.cleaned_data['operator']} operates “{kpi.metric}”.")
+        messages.success(
+            request,
+            _("%(person)s operates “%(metric)s”.")
+            % {"person": form.cleaned_data["operator"], "metric": kpi.metric},
+        )
     return _back(plan, "#kpis")
 
 
@@ -260,7 +272,9 @@ def handover_propose(request, pk):
             )
             names = ", ".join(str(u) for u in data["receivers"])
             messages.success(
-                request, f"Handover proposed to {names}. It takes effect when one of them accepts it."
+                request,
+                _("Handover proposed to %(names)s. It takes effect when one of them accepts it.")
+                % {"names": names},
             )
             return _back(plan, "#handover")
     return render(
@@ -284,11 +298,13 @@ def handover_decide(request, pk, handover_id, decision):
         if decision == "accept":
             implementation.accept_handover(handover=handover, actor=request.user, comment=reason)
             messages.success(
-                request, f"You accepted the handover: {plan} is in operation, and you are responsible."
+                request,
+                _("You accepted the handover: %(plan)s is in operation, and you are responsible.")
+                % {"plan": plan},
             )
         else:
             implementation.decline_handover(handover=handover, actor=request.user, reason=reason)
-            messages.success(request, "You declined the handover. The implementers have been told why.")
+            messages.success(request, _("You declined the handover. The implementers have been told why."))
         return _back(plan, "#handover")
     if outcome.refusal.field == "reason":
         form.add_error("reason", outcome.refusal.message)

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
@@ -133,12 +134,23 @@ def test_an_auditor_never_audits_a_process_he_owns_deputises_operates_or_impleme
     process.deputies.remove(auditor)
     kpi = communicated_plan.current_version.objectives.get().kpis.get()
     implementation.start_implementation(plan=communicated_plan, actor=owner)
+
+    def with_roles(*names):
+        # An auditor operates nothing (accounts.people): what he or she
+        # operates comes from the time before he or she became an auditor.
+        auditor.groups.set(Group.objects.filter(name__in=names))
+        auditor.forget_rights()
+
+    with_roles(roles.STAFF)
     implementation.assign_kpi_operator(kpi=kpi, actor=owner, operator=auditor)
+    with_roles(roles.AUDITOR)
     with pytest.raises(RuleViolation, match="operates a KPI"):
         plan_audit()
     implementation.assign_kpi_operator(kpi=kpi, actor=owner, operator=operators[0])
+    with_roles(roles.STAFF)
     handover = implementation.propose_handover(plan=communicated_plan, actor=owner, receivers=[auditor])
     implementation.accept_handover(handover=handover, actor=auditor)
+    with_roles(roles.AUDITOR)
     with pytest.raises(RuleViolation, match="implementation responsibility"):
         plan_audit()
     assert not Review.objects.exists()
