@@ -26,6 +26,7 @@ from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from accounts import people
 from accounts.roles import has_business_permission, is_read_only, reads_everything
 from pdca.actions import Actions
 
@@ -39,6 +40,24 @@ Status = PlanVersion.Status
 
 
 # -- reading -----------------------------------------------------------------
+
+
+# -- who may be named --------------------------------------------------------------
+
+# Who may hold each responsibility of a plan (`accounts.people`): only
+# managers approve (P3); the others, and a KPI, are held by anyone who does
+# not only read (auditors never: they audit what others do); a process is
+# owned and deputised by managers, process owners and CSI owners.
+RESPONSIBILITY_HOLDERS = {Responsibility.Kind.APPROVAL: people.APPROVER}
+KPI_HOLDERS = people.OPERATOR
+PROCESS_HOLDERS = people.RESPONSIBLE
+# The distribution list (P6): anyone with a role reads a communicated plan.
+DISTRIBUTION_HOLDERS = people.RECIPIENT
+
+
+def holders_of(kind):
+    """The `accounts.people` responsibility a plan's responsibility `kind` needs."""
+    return RESPONSIBILITY_HOLDERS.get(kind, people.OPERATOR)
 
 
 def can_view_plan(user, plan):
@@ -192,6 +211,18 @@ def request_changes_refusal(user, version):
     return approval_refusal(user, version)
 
 
+def withdraw_refusal(user, version):
+    """P3: a submission is withdrawn before the decision by its author or by
+    whoever may edit the plan (the process owner, deputies, updaters)."""
+    if not user.is_authenticated or is_read_only(user):
+        return _("Auditors read plans but do not withdraw submissions.")
+    if version.author_id == user.pk or can_edit_plan(user, version.plan):
+        return ""
+    return _(
+        "Only the author or the plan's editors (process owner, deputies, updaters) withdraw a submission."
+    )
+
+
 def revise_refusal(user, plan, latest=None):
     refusal = edit_refusal(user, plan)
     if refusal:
@@ -242,8 +273,8 @@ def plan_actions(user, plan, *, versions=None):
 
 
 def version_actions(user, version, *, problems=None, acknowledgement=None):
-    """What `user` may do with `version` now: edit and submit a draft, approve
-    or request changes, communicate, acknowledge. `problems`: the draft's
+    """What `user` may do with `version` now: edit and submit a draft, withdraw
+    a submission, approve or request changes, communicate, acknowledge. `problems`: the draft's
     submission problems when the caller has them; `acknowledgement`: the
     user's acknowledgement of a communicated version, if the caller has it."""
     from .rules import submission_problems
@@ -274,6 +305,9 @@ def version_actions(user, version, *, problems=None, acknowledgement=None):
             else:
                 actions.add("approve", False)
         actions.add("request_changes", not request_changes_refusal(user, version))
+    if version.status in PlanVersion.AWAITING_DECISION:
+        # Offered to the author and the plan's editors only; to others it is not their action.
+        actions.add("withdraw", not withdraw_refusal(user, version))
     if version.status == Status.REVIEWED:
         refusal = approval_refusal(user, version)
         # Only managers need to know why they cannot decide; to others it is not offered.

@@ -91,4 +91,3 @@ CSI_SECTIONS = [
     ("reporting", "Reporting", "How the service improvement plan is reported to top management."),
 ]
 
-SECTION_TITLES = {key: title for key, title, _ in SMP_SECTIONS + PROCESS_SECTIONS + CSI_SECTIONS}

@@ -32,6 +32,29 @@ def plans_visible_to(user):
     )
 
 
+def attach_owners(plans):
+    """Who each plan of a list page belongs to, as `plan.owners_shown`: the
+    owner of its process; for the SMP and the CSI principle, which have no
+    process, the people responsible for updating the version in force (else
+    the newest version the reader may see). One query for the whole page; the
+    plans come from `Plan.objects.with_current()`."""
+    versions = {}
+    for plan in plans:
+        if plan.process_id is None:
+            version = plan.current_version or plan.latest_version
+            if version is not None:
+                versions[plan.pk] = version.pk
+    updaters = {}
+    if versions:
+        for responsibility in Responsibility.objects.filter(
+            version_id__in=versions.values(), kind=Responsibility.Kind.UPDATING
+        ).select_related("user"):
+            updaters.setdefault(responsibility.version_id, []).append(responsibility.user)
+    for plan in plans:
+        plan.owners_shown = [plan.owner] if plan.owner else updaters.get(versions.get(plan.pk), [])
+    return plans
+
+
 def awaiting_review(user):
     """P3: the versions waiting for `user`'s review, oldest submission first."""
     return (
@@ -56,6 +79,7 @@ USER_FIELDS = {
     "author",
     "last_editor",
     "approved_by",
+    "reviewed_by",
     "user",
     "owner",
     "created_by",
@@ -63,6 +87,20 @@ USER_FIELDS = {
     "decided_by",
     "receivers",
 }
+
+
+class Subject(str):
+    """What a history entry is about, in words, and the number of the version
+    it belongs to (None for the plan itself), so that the page links the
+    entry to that version's comparison with the version before it."""
+
+    version = None
+
+    @classmethod
+    def of(cls, text, version=None):
+        subject = cls(text)
+        subject.version = version
+        return subject
 
 
 def plan_history(plan):
@@ -84,6 +122,7 @@ def plan_history(plan):
         Objective.history.filter(version_id__in=list(version_numbers)).select_related("history_user")
     )
     objective_codes = {r.id: r.code for r in objective_records}
+    objective_versions = {r.id: version_numbers.get(r.version_id) for r in objective_records}
     kpi_records = list(
         Kpi.history.filter(objective_id__in=list(objective_codes)).select_related("history_user")
     )
@@ -154,19 +193,29 @@ def plan_history(plan):
     return change_entries(
         [
             (plan_records, lambda r: "Plan"),
-            (version_records, lambda r: f"Version {r.number}"),
+            (version_records, lambda r: Subject.of(f"Version {r.number}", r.number)),
             (
                 objective_records,
-                lambda r: f"Objective {r.code} (version {version_numbers.get(r.version_id, '?')})",
+                lambda r: Subject.of(
+                    f"Objective {r.code} (version {version_numbers.get(r.version_id, '?')})",
+                    version_numbers.get(r.version_id),
+                ),
             ),
-            (kpi_records, lambda r: f"KPI “{r.metric}” of {objective_codes.get(r.objective_id, '?')}"),
+            (
+                kpi_records,
+                lambda r: Subject.of(
+                    f"KPI “{r.metric}” of {objective_codes.get(r.objective_id, '?')}",
+                    objective_versions.get(r.objective_id),
+                ),
+            ),
             (milestone_records, lambda r: f"Milestone “{r.title}”"),
             (handover_records, lambda r: f"Handover of {date_format(r.handover_on, 'j M Y')}"),
             (
                 responsibility_records,
-                lambda r: (
+                lambda r: Subject.of(
                     f"{kind_labels.get(r.kind, r.kind)} responsibility: {describe('user', r.user_id)} "
-                    f"(version {version_numbers.get(r.version_id, '?')})"
+                    f"(version {version_numbers.get(r.version_id, '?')})",
+                    version_numbers.get(r.version_id),
                 ),
             ),
         ],

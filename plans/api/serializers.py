@@ -13,13 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.pickers import PersonRelatedField
 from pdca.markdown import render_markdown
 
-from .. import diff, permissions, services
+from .. import diff, next_steps, permissions, services
 from ..models import Acknowledgement, Kpi, Objective, Plan, PlanVersion, Process, Responsibility
 
 User = get_user_model()
 Status = PlanVersion.Status
+Kind = Responsibility.Kind
 
 # The actions on a plan that the API offers as endpoints; `plan_actions` also
 # answers for pages the API does not have (the change history).
@@ -60,10 +62,6 @@ class RequestChangesSerializer(serializers.Serializer):
     )
 
 
-def _active_users(**kwargs):
-    return serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), **kwargs)
-
-
 class VisibleVersionField(serializers.PrimaryKeyRelatedField):
     """A version id; versions the user may not see do not exist for him or her."""
 
@@ -89,8 +87,8 @@ class VisibleObjectiveField(serializers.PrimaryKeyRelatedField):
 
 
 class ProcessSerializer(serializers.ModelSerializer):
-    owner = _active_users()
-    deputies = _active_users(many=True, required=False)
+    owner = PersonRelatedField(permissions.PROCESS_HOLDERS)
+    deputies = PersonRelatedField(permissions.PROCESS_HOLDERS, many=True, required=False)
     plan = serializers.SerializerMethodField()
 
     class Meta:
@@ -107,6 +105,7 @@ class ProcessSerializer(serializers.ModelSerializer):
 
 class KpiSerializer(serializers.ModelSerializer):
     objective = VisibleObjectiveField()
+    owner = PersonRelatedField(permissions.KPI_HOLDERS)
     revision = serializers.IntegerField(write_only=True, required=False, help_text=REVISION_HELP)
 
     class Meta:
@@ -122,7 +121,6 @@ class KpiSerializer(serializers.ModelSerializer):
             "frequency",
             "revision",
         ]
-        extra_kwargs = {"owner": {"queryset": User.objects.filter(is_active=True)}}
 
 
 class ObjectiveSerializer(serializers.ModelSerializer):
@@ -209,6 +207,27 @@ class ResponsiblePeopleSerializer(serializers.Serializer):
     csi_owner = PersonSerializer(many=True, required=False)
 
 
+class DecisionNoteSerializer(serializers.Serializer):
+    """A decision as the loop between people needs it: who, when, the comment."""
+
+    by = PersonSerializer(source="actor")
+    at = serializers.DateTimeField()
+    comment = serializers.CharField()
+
+
+class NextStepSerializer(serializers.Serializer):
+    """Who acts next on the version (`plans.next_steps.next_step`), as the pages say it."""
+
+    action = serializers.CharField(
+        help_text=_("What happens next: submit, review, approve, communicate, acknowledge; '' when nothing.")
+    )
+    waits_for = PersonSerializer(source="people", many=True, help_text=_("The people named for it."))
+    group = serializers.CharField(help_text=_("'managers' when any manager may act; else ''."))
+    since = serializers.DateTimeField(allow_null=True)
+    waiting = serializers.IntegerField(help_text=_("Recipients who have not acknowledged yet."))
+    text = serializers.CharField(help_text=_("The sentence the pages show."))
+
+
 class VersionSerializer(VersionSummarySerializer):
     """A version with its content, what the requesting user may do with it
     (and what is refused, with the reason), and, for a draft, what still keeps
@@ -221,8 +240,8 @@ class VersionSerializer(VersionSummarySerializer):
     objectives = ObjectiveSerializer(many=True, read_only=True)
     available_actions = serializers.SerializerMethodField(
         help_text=_(
-            "What you may do with the version now: edit, submit, review, approve, request-changes, "
-            "communicate, acknowledge. `edit` covers the sections, responsibilities, objectives "
+            "What you may do with the version now: edit, submit, withdraw, review, approve, "
+            "request-changes, communicate, acknowledge. `edit` covers the sections, responsibilities, objectives "
             "and KPIs of a draft; `submit` only once nothing keeps the draft from being submitted."
         )
     )
@@ -233,6 +252,21 @@ class VersionSerializer(VersionSummarySerializer):
         )
     )
     submission_problems = serializers.SerializerMethodField()
+    changes_requested = serializers.SerializerMethodField(
+        help_text=_(
+            "For a draft sent back by its reviewer or approver, the request (who, when, the comment), "
+            "until the draft is resubmitted; else null."
+        )
+    )
+    withdrawn = serializers.SerializerMethodField(
+        help_text=_("For a draft whose submission was withdrawn, who withdrew it, when, and why; else null.")
+    )
+    submission = serializers.SerializerMethodField(
+        help_text=_("For a version awaiting a decision, the submission (who, when, the note); else null.")
+    )
+    next_step = serializers.SerializerMethodField(
+        help_text=_("Who acts next, what they do and since when, as the pages say it.")
+    )
     approved_content = serializers.JSONField(
         read_only=True,
         allow_null=True,
@@ -256,8 +290,38 @@ class VersionSerializer(VersionSummarySerializer):
             "available_actions",
             "refused_actions",
             "submission_problems",
+            "changes_requested",
+            "withdrawn",
+            "submission",
+            "next_step",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(DecisionNoteSerializer(allow_null=True))
+    def get_changes_requested(self, version):
+        return self._note(self._loop(version).change_request)
+
+    @extend_schema_field(DecisionNoteSerializer(allow_null=True))
+    def get_withdrawn(self, version):
+        return self._note(self._loop(version).withdrawal)
+
+    @extend_schema_field(DecisionNoteSerializer(allow_null=True))
+    def get_submission(self, version):
+        return self._note(self._loop(version).submission)
+
+    @extend_schema_field(NextStepSerializer)
+    def get_next_step(self, version):
+        step = next_steps.next_step(version, user=self.context["request"].user, state=self._loop(version))
+        return NextStepSerializer(step).data
+
+    def _note(self, decision):
+        return DecisionNoteSerializer(decision).data if decision is not None else None
+
+    def _loop(self, version):
+        cache = self.context.setdefault("_loop_state", {})
+        if version.pk not in cache:
+            cache[version.pk] = next_steps.loop_state(version)
+        return cache[version.pk]
 
     def get_sections(self, version) -> dict[str, str]:
         return {key: version.section_text(key) for key, *_ignored in version.plan.section_definitions}
@@ -322,13 +386,18 @@ class VersionEditSerializer(serializers.Serializer):
 class ResponsibilityAssignmentSerializer(serializers.Serializer):
     """P2: all five responsibilities at once; a kind left out is cleared."""
 
-    review = _active_users(many=True, required=False)
-    approval = _active_users(many=True, required=False)
-    communication = _active_users(many=True, required=False)
-    implementation = _active_users(many=True, required=False)
-    updating = _active_users(many=True, required=False)
-    csi_owner = _active_users(
-        many=True, required=False, help_text=_("The CSI owners (only the CSI principle names them: A1).")
+    review = PersonRelatedField(permissions.holders_of(Kind.REVIEW), many=True, required=False)
+    approval = PersonRelatedField(permissions.holders_of(Kind.APPROVAL), many=True, required=False)
+    communication = PersonRelatedField(permissions.holders_of(Kind.COMMUNICATION), many=True, required=False)
+    implementation = PersonRelatedField(
+        permissions.holders_of(Kind.IMPLEMENTATION), many=True, required=False
+    )
+    updating = PersonRelatedField(permissions.holders_of(Kind.UPDATING), many=True, required=False)
+    csi_owner = PersonRelatedField(
+        permissions.holders_of(Kind.CSI_OWNER),
+        many=True,
+        required=False,
+        help_text=_("The CSI owners (only the CSI principle names them: A1)."),
     )
     reviewer_may_approve = serializers.BooleanField(
         required=False,
@@ -353,11 +422,14 @@ class ResponsibilitySerializer(serializers.ModelSerializer):
 
 class AcknowledgementSerializer(serializers.ModelSerializer):
     user = PersonSerializer(read_only=True)
+    version_number = serializers.IntegerField(
+        source="version.number", read_only=True, help_text=_("The number of the version read (P6).")
+    )
     acknowledged = serializers.SerializerMethodField()
 
     class Meta:
         model = Acknowledgement
-        fields = ["id", "version", "user", "sent_at", "acknowledged", "acknowledged_at"]
+        fields = ["id", "version", "version_number", "user", "sent_at", "acknowledged", "acknowledged_at"]
         read_only_fields = fields
 
     def get_acknowledged(self, acknowledgement) -> bool:
@@ -466,7 +538,7 @@ class PlanTitleSerializer(serializers.Serializer):
 
 
 class DistributionSerializer(serializers.Serializer):
-    users = _active_users(many=True)
+    users = PersonRelatedField(permissions.DISTRIBUTION_HOLDERS, many=True)
     groups = serializers.PrimaryKeyRelatedField(many=True, queryset=Group.objects.all())
 
 

@@ -190,7 +190,15 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
 
     permission_classes = [permissions.PlanAccess]
     # Their rules (who submits, approves, communicates, acknowledges) are checked by the services.
-    transition_actions = {"submit", "review", "approve", "request_changes", "communicate", "acknowledge"}
+    transition_actions = {
+        "submit",
+        "withdraw",
+        "review",
+        "approve",
+        "request_changes",
+        "communicate",
+        "acknowledge",
+    }
     filterset_class = VersionFilter
     ordering_fields = ["number", "edited_at", "submitted_at", "approved_at"]
 
@@ -263,6 +271,20 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @extend_schema(
         request=CommentSerializer,
         responses=VERSION_RESPONSES,
+        description="in review or reviewed -> draft, before the approver decides (P3): the author or "
+        "the plan's editors take a submission back, with an optional comment; the reviewers and approvers "
+        "are told. Refused (403) to others, and (409) once the version is decided.",
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        version = self.get_object()
+        comment = self._valid(CommentSerializer)["comment"]
+        services.withdraw_submission(version=version, actor=request.user, comment=comment)
+        return self._respond(version)
+
+    @extend_schema(
+        request=CommentSerializer,
+        responses=VERSION_RESPONSES,
         description="in review -> reviewed, by the named reviewer (P3): the version then waits for "
         "its approver.",
     )
@@ -318,7 +340,8 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @extend_schema(
         request=None,
         responses=VERSION_RESPONSES,
-        description="P6: confirm having read a communicated version, once.",
+        description="P6: confirm having read this communicated version, once; the acknowledgement is "
+        "of this version. A superseded version is refused (409): read and acknowledge the one in force.",
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
@@ -354,7 +377,7 @@ class AcknowledgementViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Acknowledgement.objects.none()
         visible = PlanVersion.objects.visible_to(self.request.user)
-        return Acknowledgement.objects.filter(version__in=visible).select_related("user")
+        return Acknowledgement.objects.filter(version__in=visible).select_related("user", "version")
 
 
 # -- plans ----------------------------------------------------------------------

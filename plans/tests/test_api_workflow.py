@@ -406,11 +406,12 @@ def test_the_representation_offers_what_the_user_may_do(api_for, process_plan, o
     assert waiting["available_actions"] == ["request-changes"]
     assert "review first" in waiting["refused_actions"]["approve"]
     in_review = api_for(owner).get(url).json()
-    assert in_review["available_actions"] == ["review", "request-changes"]
+    # The owner is the named reviewer here, and its author, who may withdraw the submission.
+    assert in_review["available_actions"] == ["review", "request-changes", "withdraw"]
     assert in_review["submission_problems"] is None
     api_for(owner).post(f"{url}review/")
     assert api_for(manager).get(url).json()["available_actions"] == ["approve", "request-changes"]
-    assert api_for(owner).get(url).json()["available_actions"] == []
+    assert api_for(owner).get(url).json()["available_actions"] == ["withdraw"]
     assert api_for(owner).get(f"/api/v1/plans/{process_plan.pk}/").json()["available_actions"] == [
         "distribution"
     ]

@@ -100,6 +100,8 @@ def test_history_shows_who_changed_what(revised_plan, auditor, other_owner, mana
     )
     assert approval.user == manager
     assert "approved by: — → Morgan Meyer" in approval.changes
+    review = next(e for e in entries if e.subject == "Version 1" and "status: In review → Reviewed" in e.changes)
+    assert f"reviewed by: — → {review.user}" in review.changes  # the person, not the id
     subjects = {e.subject.split(" ")[0] for e in entries}
     assert {"Plan", "Version", "Objective", "KPI"} <= subjects
 
@@ -212,3 +214,12 @@ def test_history_with_handovers_runs_a_constant_number_of_queries(
         response = client.get(url)
     assert response.status_code == 200
     assert response.content.decode().count("Handover of") >= 10
+
+
+def test_compare_names_the_sections_as_the_plan_kind_does(revised_plan, manager):
+    """A process plan's sections keep their own titles (the CSI principle's
+    sections share some keys and are titled differently)."""
+    response = browser_for(manager).get(reverse("plans:compare", args=[revised_plan.pk]))
+    titles = [d.title for d in response.context["diffs"]]
+    assert titles[0] == "Purpose and scope"
+    assert "Roles and responsibilities for improvement" not in titles

@@ -171,7 +171,7 @@ def test_recipient_acknowledges_once(approved_plan, owner, staff, manager):
     approved_plan.distribution_users.add(staff)
     services.communicate_plan(version=approved_plan.latest_version, actor=owner)
     client = browser_for(staff)
-    page = client.get(approved_plan.get_absolute_url()).content.decode()
+    page = client.get(reverse("plans:version", args=[approved_plan.pk, 1])).content.decode()
     assert "I have read version 1" in page
 
     first = transition(client, approved_plan, 1, "acknowledge")

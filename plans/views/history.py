@@ -12,10 +12,13 @@ from .common import refused_page, visible_plan, visible_versions
 
 
 def version_compare(request, pk):
-    """P4: any two versions, section by section."""
+    """P4: any two versions, part by part, as rendered text with the changed
+    words marked (`plans.diff`)."""
     plan = visible_plan(request, pk)
     versions = visible_versions(request, plan)
-    context = {"plan": plan, "versions": versions}
+    # Side by side (the default) or inline: a link, so that it works without JavaScript.
+    view = "inline" if request.GET.get("view") == "inline" else "side"
+    context = {"plan": plan, "versions": versions, "view": view}
     if len(versions) < 2:
         return render(request, "plans/compare.html", context)
     by_number = {v.number: v for v in versions}
@@ -38,4 +41,7 @@ def plan_history(request, pk):
     if refusal:
         return refused_page(request, plan, refusal, 403)
     page = Paginator(selectors.plan_history(plan), 50).get_page(request.GET.get("page"))
-    return render(request, "plans/history.html", {"plan": plan, "page": page})
+    # Each version links to its comparison with the version before it, as do
+    # the entries that belong to a version.
+    versions = visible_versions(request, plan)
+    return render(request, "plans/history.html", {"plan": plan, "page": page, "versions": versions})

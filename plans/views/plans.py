@@ -6,13 +6,14 @@ user may do comes from `plans.permissions`."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import reads_everything
 from pdca import registry
 from pdca.decisions import timeline
 from pdca.pages import attempt
-from plans import permissions, selectors, services
+from plans import next_steps, permissions, selectors, services
 from plans.filters import PlanFilter
 from plans.forms import DistributionForm, ProcessPlanCreateForm
 from plans.models import Plan, PlanVersion, Process
@@ -38,6 +39,7 @@ def plan_list(request):
     badges = registry.list_badges("plans.plan_list", request.user, page.object_list)
     for plan in page.object_list:
         plan.extra_badges = badges.get(plan.pk, [])
+    selectors.attach_owners(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -85,8 +87,11 @@ def plan_create(request):
             )
             messages.success(
                 request,
-                f"“{plan}” is created. Write its sections, objectives and responsibilities, "
-                "then submit it for approval.",
+                _(
+                    "“%(plan)s” is created. Write its sections, objectives and responsibilities, "
+                    "then submit it for approval."
+                )
+                % {"plan": plan},
             )
             return redirect(plan.latest_version)
     return render(
@@ -100,19 +105,29 @@ def plan_create(request):
 # -- the plan page ----------------------------------------------------------------
 
 
-def live_version_actions(user, version, *, acknowledgement=None, problems=None):
+def live_version_actions(user, version, *, acknowledgement=None, problems=None, waiting=None):
     """One version's workflow buttons on a page: what `permissions.version_actions`
-    allows, with the draft's open problems and the user's acknowledgement."""
+    allows, with the draft's open problems and the user's acknowledgement, and
+    where the version stands: the change request that sent it back, the
+    submission note, and who acts next (`plans.next_steps`). `waiting`: the
+    recipients who have not acknowledged, when the caller counted them."""
     from plans.rules import submission_problems
 
     if version.status == Status.DRAFT and problems is None and permissions.can_edit_plan(user, version.plan):
         problems = submission_problems(version)
     actions = permissions.version_actions(user, version, problems=problems, acknowledgement=acknowledgement)
+    loop = next_steps.loop_state(version)
+    step = next_steps.next_step(version, user=user, state=loop, waiting=waiting)
     return {
         "version": version,
         "actions": actions,
         "problems": [m for messages_ in (problems or {}).values() for m in messages_],
         "acknowledged_at": acknowledgement.acknowledged_at if acknowledgement is not None else None,
+        "loop": loop,
+        "next": step,
+        # The reader is among those the version waits for: the action's own form says so.
+        "next_is_yours": any(person.pk == user.pk for person in step.people)
+        or (step.action == "acknowledge" and bool(actions.acknowledge)),
         "shows_something": bool(actions)
         or bool(actions.edit)
         or bool(actions.approve.reason)
@@ -143,7 +158,12 @@ def plan_context(request, plan, versions=None):
     own_acknowledgement = next((a for a in acknowledgements if a.user_id == user.pk), None)
 
     live = [
-        live_version_actions(user, v, acknowledgement=own_acknowledgement if v == communicated else None)
+        live_version_actions(
+            user,
+            v,
+            acknowledgement=own_acknowledgement if v == communicated else None,
+            waiting=sum(1 for a in acknowledgements if not a.acknowledged_at) if v == communicated else None,
+        )
         for v in (draft, current)
         if v is not None
     ]
@@ -158,9 +178,9 @@ def plan_context(request, plan, versions=None):
         "can_edit": bool(actions.edit) or permissions.can_edit_plan(user, plan),
         "can_revise": bool(actions.revise),
         "can_confirm_conformance": bool(actions.confirm_conformance),
-        "nothing_to_do": not (
-            actions.revise or actions.confirm_conformance or any(a["shows_something"] for a in live)
-        ),
+        # Each live version names who acts next; only a plan without one has nothing to say.
+        "nothing_to_do": not (live or actions.revise or actions.confirm_conformance),
+        "draft_loop": live[0]["loop"] if draft is not None else None,
         "can_set_distribution": bool(actions.distribution),
         "can_view_history": bool(actions.history),
         "recipient_count": len(services.distribution_recipients(plan)) if communicable else 0,
@@ -222,6 +242,7 @@ def keep_typed(context, typed, live, can_revise=False):
         "approve": any(a["actions"].approve for a in live),
         "request_changes": any(a["actions"].approve for a in live),
         "communicate": any(a["actions"].communicate for a in live),
+        "withdraw": any(a["actions"].withdraw for a in live),
         "revise": can_revise,
     }
     context["unshown_comment"] = next(
@@ -245,8 +266,11 @@ def plan_revise(request, pk):
         draft = services.revise_plan(plan=plan, actor=request.user, comment=comment)
         messages.success(
             request,
-            f"Version {draft.number} is a new draft, copied from the version in force. "
-            "The approved version stays as it is until this one is approved.",
+            _(
+                "Version %(number)s is a new draft, copied from the version in force. "
+                "The approved version stays as it is until this one is approved."
+            )
+            % {"number": draft.number},
         )
         return redirect(draft)
     return render_refused_on_plan_page(request, plan, outcome.refusal, {"revise": comment})
@@ -260,7 +284,7 @@ def confirm_conformance(request, pk):
     with attempt() as outcome:
         services.confirm_conformance(plan=plan, actor=request.user, comment=comment)
         messages.success(
-            request, "Conformance confirmed: the plan conforms to the service management plan in force."
+            request, _("Conformance confirmed: the plan conforms to the service management plan in force.")
         )
         return redirect(plan)
     return render_refused_on_plan_page(request, plan, outcome.refusal, {"confirm_conformance": comment})
@@ -285,7 +309,7 @@ def distribution_edit(request, pk):
                 users=list(form.cleaned_data["users"]),
                 groups=list(form.cleaned_data["groups"]),
             )
-            messages.success(request, "The distribution list is saved.")
+            messages.success(request, _("The distribution list is saved."))
             return redirect(plan)
     return render(
         request, "plans/distribution_form.html", {"plan": plan, "form": form}, status=outcome.status
