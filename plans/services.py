@@ -13,11 +13,12 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from accounts import people
 from pdca import controlled
 from pdca.decisions import record_decision
 from pdca.exceptions import Conflict, NotAllowed, RuleViolation
 from pdca.history import atomic_as_actor
-from pdca.notifications import Notice
+from pdca.notifications import Notice, resolve_tasks
 from pdca.transitions import lock, record_creation, transition
 
 from . import permissions, signals
@@ -145,6 +146,8 @@ def save_process(*, actor, name, owner, deputies=(), description="", process=Non
             _("The process cannot be saved: ") + " ".join(m for ms in errors.values() for m in ms),
             errors=errors,
         )
+    people.require_eligible("owner", permissions.PROCESS_HOLDERS, owner)
+    people.require_eligible("deputies", permissions.PROCESS_HOLDERS, *deputies)
     previous_owner = process.owner if process is not None and process.pk else None
     process = process or Process()
     process.name, process.description, process.owner = name, description or "", owner
@@ -228,6 +231,8 @@ def set_responsibilities(*, version, actor, assignments, expected_revision=None,
         raise RuleViolation(
             _("The approver is never the plan's author: name another manager."), field="approval"
         )
+    for kind, users in assignments.items():
+        people.require_eligible(kind, permissions.holders_of(kind), *users)
     version.responsibilities.all().delete()
     bulk_create_with_history(
         [
@@ -329,6 +334,7 @@ def save_kpi(
         errors["target"] = [_("A KPI needs a numeric target.")]
     if errors:
         raise RuleViolation(_("The KPI is incomplete."), errors=errors)
+    people.require_eligible("owner", permissions.KPI_HOLDERS, owner)
     if kpi is None:
         kpi = Kpi(objective=objective)
     elif kpi.objective_id != objective.pk:
@@ -357,6 +363,7 @@ def delete_kpi(*, kpi, actor):
 def set_distribution(*, plan, actor, users, groups):
     """P6: who receives the plan when it is communicated."""
     _refuse(permissions.distribution_refusal(actor, plan))
+    people.require_eligible("users", permissions.DISTRIBUTION_HOLDERS, *users)
     plan.distribution_users.set(users)
     plan.distribution_groups.set(groups)
     record_decision(
@@ -399,6 +406,7 @@ def submit_plan(*, version, actor, comment=""):
             _("Only a draft can be submitted; this version is %(status)s.")
             % {"status": v.get_status_display().lower()}
         ),
+        resolves=("revise",),
         notices=lambda v: [
             Notice(
                 recipients=v.responsible(Responsibility.Kind.REVIEW),
@@ -407,6 +415,8 @@ def submit_plan(*, version, actor, comment=""):
                 % {"actor": actor, "version": v}
                 + _comment_line(comment),
                 url=v.get_absolute_url(),
+                about=v,
+                task="review",
             )
         ],
     )
@@ -435,6 +445,7 @@ def review_plan(*, version, actor, comment=""):
             _("This version is %(status)s, not waiting for its review.")
             % {"status": v.get_status_display().lower()}
         ),
+        resolves=("review",),
         notices=lambda v: [
             Notice(
                 recipients=v.responsible(Responsibility.Kind.APPROVAL),
@@ -443,6 +454,8 @@ def review_plan(*, version, actor, comment=""):
                 % {"actor": actor, "version": v}
                 + _comment_line(comment),
                 url=v.get_absolute_url(),
+                about=v,
+                task="approve",
             )
         ],
     )
@@ -515,6 +528,8 @@ def approve_plan(*, version, actor, comment=""):
                 % {"actor": actor, "version": v}
                 + _comment_line(comment),
                 url=v.get_absolute_url(),
+                about=v,
+                task="communicate",
             )
         ],
     )
@@ -524,6 +539,8 @@ def approve_plan(*, version, actor, comment=""):
         plan.conforms_to = version.conforms_to
         plan.conformance_review_due = version.conforms_to.status == Status.SUPERSEDED
         plan.save(update_fields=["conforms_to", "conformance_review_due"])
+        if not plan.conformance_review_due:
+            resolve_tasks(plan, ["conformance_review"], actor=actor)
     if previous:
         from .do.services import carry_over_kpi_assignments
 
@@ -550,6 +567,8 @@ def _supersede_versions_in_force(version, actor):
                 target=Status.SUPERSEDED,
                 stamp="superseded_at",
                 comment=_("Superseded by version %(number)s.") % {"number": version.number},
+                # Nobody is asked any more to communicate or read a superseded version.
+                withdraws=("communicate", "acknowledge"),
             )
         )
     return superseded
@@ -586,6 +605,8 @@ def flag_conformance_reviews(*, smp_version, actor):
                         )
                         % {"number": smp_version.number, "plan": plan},
                         url=plan.get_absolute_url(),
+                        about=plan,
+                        task="conformance_review",
                     )
                 ],
             )
@@ -614,12 +635,55 @@ def request_changes(*, version, actor, comment):
         conflict=lambda v: (
             _("This version is %(status)s, not in review.") % {"status": v.get_status_display().lower()}
         ),
+        resolves=("review", "approve"),
         notices=lambda v: [
             Notice(
                 recipients=[v.author, v.last_editor],
                 subject=_("Changes requested: %(version)s") % {"version": v},
                 body=_("%(actor)s requested changes to %(version)s:\n\n%(comment)s")
                 % {"actor": actor, "version": v, "comment": comment},
+                url=v.get_absolute_url(),
+                about=v,
+                task="revise",
+            )
+        ],
+    )
+
+
+@atomic_as_actor
+def withdraw_submission(*, version, actor, comment=""):
+    """in review or reviewed -> draft, before the approver decides (P3): the
+    author, or whoever may edit the plan, takes a submission back; the named
+    reviewers and approvers are told that it no longer waits for them."""
+
+    def check(locked):
+        _refuse(permissions.withdraw_refusal(actor, locked))
+
+    return transition(
+        version,
+        actor=actor,
+        action="withdraw",
+        source=PlanVersion.AWAITING_DECISION,
+        target=Status.DRAFT,
+        comment=comment,
+        check=check,
+        related=("plan__process",),
+        changes={"submitted_at": None, "reviewed_at": None, "reviewed_by": None},
+        conflict=lambda v: (
+            _("This version is %(status)s: a submission can be withdrawn only before it is decided.")
+            % {"status": v.get_status_display().lower()}
+        ),
+        withdraws=("review", "approve"),
+        notices=lambda v: [
+            Notice(
+                recipients=[
+                    *v.responsible(Responsibility.Kind.REVIEW),
+                    *v.responsible(Responsibility.Kind.APPROVAL),
+                ],
+                subject=_("Submission withdrawn: %(version)s") % {"version": v},
+                body=_("%(actor)s withdrew %(version)s: it is a draft again and waits for nobody's decision.")
+                % {"actor": actor, "version": v}
+                + _comment_line(comment),
                 url=v.get_absolute_url(),
             )
         ],
@@ -662,6 +726,7 @@ def communicate_plan(*, version, actor, comment=""):
             _("Only an approved version is communicated; this one is %(status)s.")
             % {"status": v.get_status_display().lower()}
         ),
+        resolves=("communicate",),
         notices=lambda v: [
             Notice(
                 recipients=recipients,
@@ -670,13 +735,24 @@ def communicate_plan(*, version, actor, comment=""):
                 % {"actor": actor, "version": v}
                 + _comment_line(comment),
                 url=v.get_absolute_url(),
+                about=v,
+                task="acknowledge",
             )
         ],
     )
+    # The version is locked and was approved until now, so it has no requests
+    # yet; those there are (none in practice) are kept, not duplicated. No
+    # `ignore_conflicts`: with it, simple_history finds the rows again through
+    # one OR filter per recipient, which SQLite refuses beyond ~1,000 people.
+    asked = set(Acknowledgement.objects.filter(version=version).values_list("user_id", flat=True))
     bulk_create_with_history(
-        [Acknowledgement(version=version, user=user, sent_at=version.communicated_at) for user in recipients],
+        [
+            Acknowledgement(version=version, user=user, sent_at=version.communicated_at)
+            for user in recipients
+            if user.pk not in asked
+        ],
         Acknowledgement,
-        ignore_conflicts=True,
+        batch_size=500,
         default_user=actor,
     )
     signals.version_communicated.send(sender=PlanVersion, version=version, actor=actor)
@@ -685,10 +761,26 @@ def communicate_plan(*, version, actor, comment=""):
 
 @atomic_as_actor
 def acknowledge_plan(*, version, actor):
-    """P6: a recipient confirms having read the plan, once."""
+    """P6: a recipient confirms having read the communicated version, once; the
+    acknowledgement is of that version. A superseded version is not
+    acknowledged any more: its reader is sent to the version in force."""
+    version = lock(version, related=("plan",))
     acknowledgement = Acknowledgement.objects.filter(version=version, user=actor).first()
     if acknowledgement is None:
         raise NotAllowed(_("You are not on the distribution list of this version."))
+    if version.status != Status.COMMUNICATED and acknowledgement.acknowledged_at is None:
+        newer = version.plan.versions.filter(status__in=PlanVersion.IN_FORCE).order_by("-number").first()
+        raise Conflict(
+            _(
+                "Version %(number)s is %(status)s: read version %(newer)s, the one in force, "
+                "and acknowledge it."
+            )
+            % {
+                "number": version.number,
+                "status": version.get_status_display().lower(),
+                "newer": newer.number if newer else "?",
+            }
+        )
     return controlled.acknowledge(acknowledgement, actor=actor, subject=version)
 
 
@@ -803,4 +895,5 @@ def confirm_conformance(*, plan, actor, comment=""):
         check=check,
         changes={"conforms_to": smp_version, "conformance_review_due": False},
         comment=comment or _("Conforms to SMP version %(number)s.") % {"number": smp_version.number},
+        resolves=("conformance_review",),
     )
