@@ -224,3 +224,68 @@ def write_xlsx(improvements, *, about=()):
     workbook.save(handle)
     handle.seek(0)
     return handle
+
+
+# -- the SIP as a PDF ---------------------------------------------------------------------------------------
+
+# A PDF is read by a person: beyond this many improvements the register is
+# narrowed with its filters, or exported as XLSX.
+PDF_ROW_LIMIT = 500
+
+
+def pdf_refusal(count):
+    """Why the register's current selection is not rendered as a PDF, or ''."""
+    if count > PDF_ROW_LIMIT:
+        return _(
+            "%(count)s improvements are too many for a readable PDF (at most %(limit)s): narrow the register "
+            "with its filters, or export it as XLSX."
+        ) % {"count": count, "limit": PDF_ROW_LIMIT}
+    return ""
+
+
+def sip_report_data(improvements, *, exported_by, filters, today=None):
+    """The plain data of the SIP report (`templates/reports/sip.html`): the
+    facts of the export, the counts by status and every improvement as the
+    register's export describes it."""
+    from pdca.reports import day
+
+    today = today or timezone.localdate()
+    entries = []
+    statuses = {}
+    for row in rows(improvements, today=today):
+        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
+        row["raised_on_text"] = day(row["raised_on"])
+        row["required_by_text"] = day(row["required_by"]) if row["required_by"] else ""
+        row["baseline_on_text"] = day(row["baseline_on"]) if row["baseline_on"] else ""
+        row["closed_at_text"] = day(row["closed_at"]) if row["closed_at"] else ""
+        row["is_overdue"] = row["overdue"] == _yes_no(True)
+        for key in ("baseline", "target", "achieved", "difference"):
+            row[f"{key}_text"] = f"{row[key]:f}" if row[key] is not None else ""
+        entries.append(row)
+    title = _("Service improvement plan")
+    return {
+        "kind": "sip",
+        "title": title,
+        "document_title": title,
+        "subtitle": _("The register of improvements (ISO/IEC 20000-1, 10.2), as of %(date)s")
+        % {"date": day(today)},
+        "facts": [
+            (_("Exported by"), str(exported_by)),
+            (_("Filters"), filters or _("none: every improvement the exporter may read")),
+            (_("Improvements"), str(len(entries))),
+        ],
+        "status_counts": sorted(statuses.items(), key=lambda item: -item[1]),
+        "improvements": entries,
+        "toc": [("summary", _("Summary")), ("register", _("The improvements"))],
+    }
+
+
+def sip_pdf(improvements, *, exported_by, filters):
+    """The SIP as PDF bytes, rendered by the shared report renderer (its safe
+    fetcher and print stylesheet)."""
+    from pdca import reports
+
+    data = sip_report_data(improvements, exported_by=exported_by, filters=filters)
+    html = reports.render_html("reports/sip.html", reports.report_context(data))
+    pdf, _pages, _refused = reports.html_to_pdf(html)
+    return pdf

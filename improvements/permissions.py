@@ -110,6 +110,28 @@ def act_refusal(user, improvement):
     return ""
 
 
+def baseline_refusal(user, improvement):
+    """A4: the baseline is recorded and accepted before the implementation starts."""
+    refusal = act_refusal(user, improvement)
+    if refusal:
+        return refusal
+    if improvement.baseline_accepted_at is not None:
+        return _("The baseline is accepted and no longer changes.")
+    if improvement.status not in (Status.PROPOSED, Status.APPROVED):
+        return _("The baseline is recorded before the implementation starts.")
+    return ""
+
+
+def start_refusal(user, improvement):
+    """A4: no implementation without an accepted baseline."""
+    refusal = act_refusal(user, improvement)
+    if refusal:
+        return refusal
+    if improvement.baseline_accepted_at is None:
+        return _("Document and accept the baseline of service quality and service level before implementing.")
+    return ""
+
+
 def edit_refusal(user, improvement):
     """The description, scope and planning of an open improvement: its owner or a CSI owner."""
     if not improvement.is_open:
@@ -165,13 +187,13 @@ def improvement_actions(user, improvement):
     if status == Status.PROPOSED:
         actions.add("approve", not decide, decide if offered else "")
         actions.add("reject", not decide, decide if offered else "")
-    if status in (Status.APPROVED, Status.IN_IMPLEMENTATION) and improvement.baseline_accepted_at is None:
-        actions.add("baseline", reason=act)
+    if status in (Status.PROPOSED, Status.APPROVED) and improvement.baseline_accepted_at is None:
+        actions.add("baseline", reason=baseline_refusal(user, improvement))
     if status == Status.APPROVED:
-        actions.add("start", reason=act)
+        actions.add("start", reason=start_refusal(user, improvement))
+    if status in (Status.APPROVED, Status.IN_IMPLEMENTATION) and improvement.is_nonconformity:
+        actions.add("root_cause", reason=act)
     if status == Status.IN_IMPLEMENTATION:
-        if improvement.is_nonconformity:
-            actions.add("root_cause", reason=act)
         actions.add("implemented", reason=act)
     if status in (Status.IMPLEMENTED, Status.EVALUATED):
         actions.add("result", reason=act)

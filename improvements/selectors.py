@@ -159,6 +159,7 @@ REGISTER_SORTS = {
     "status": ("status_rank", "-number"),
 }
 DEFAULT_REGISTER_SORT = "-number"
+NULLABLE_SORTS = {"required_by"}
 
 
 def register_ordering(sort):
@@ -171,8 +172,14 @@ def register_ordering(sort):
     ordering = []
     for column in REGISTER_SORTS[name]:
         descending = column.startswith("-") != sort.startswith("-")
-        expression = F(column.removeprefix("-"))
-        ordering.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
+        field = column.removeprefix("-")
+        expression = F(field)
+        # Only a date may be missing; "nulls last" on a column that is never
+        # empty would keep the database from reading the number's index in order.
+        nulls_last = True if field in NULLABLE_SORTS else None
+        ordering.append(
+            expression.desc(nulls_last=nulls_last) if descending else expression.asc(nulls_last=nulls_last)
+        )
     return ordering, sort
 
 

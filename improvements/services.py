@@ -10,7 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import roles
+from accounts import people, roles
 from pdca.exceptions import Conflict, NotAllowed, RuleViolation
 from pdca.history import atomic_as_actor
 from pdca.notifications import Notice
@@ -133,6 +133,8 @@ def raise_from_finding(*, finding, actor):
                 body=_("%(grade)s %(code)s of %(review)s is in the service improvement plan.")
                 % {"grade": finding.get_grade_display(), "code": finding.code, "review": finding.review},
                 url=improvement.get_absolute_url(),
+                about=improvement,
+                task="approve",
             )
         ],
     )
@@ -182,7 +184,8 @@ def propose_improvement(
     kpi=None,
     target=None,
 ):
-    """A2: anyone may propose an improvement; it starts as proposed, in the SIP."""
+    """A2: anyone may propose an improvement; it starts as proposed, in the SIP.
+    An owner named is one who may be responsible (`accounts.people.RESPONSIBLE`)."""
     _refuse(permissions.propose_refusal(actor))
     errors = {}
     if not (title or "").strip():
@@ -191,6 +194,8 @@ def propose_improvement(
         errors["description"] = [_("Describe the improvement.")]
     if source not in Improvement.Source.values or source == Improvement.Source.FINDING:
         errors["source"] = [_("Findings enter the plan from their review; choose another source.")]
+    if refusal := people.eligibility_refusal(owner, people.RESPONSIBLE):
+        errors["owner"] = [refusal]
     if errors:
         raise RuleViolation(_("The improvement is incomplete."), errors=errors)
     processes = list(dict.fromkeys(processes or []))
@@ -223,6 +228,8 @@ def propose_improvement(
                 subject=_("Improvement proposed: %(improvement)s") % {"improvement": improvement},
                 body=_("%(actor)s proposed %(improvement)s.") % {"actor": actor, "improvement": improvement},
                 url=improvement.get_absolute_url(),
+                about=improvement,
+                task="approve",
             )
         ],
     )
@@ -245,7 +252,8 @@ EDITABLE_FIELDS = (
 
 @atomic_as_actor
 def update_improvement(*, improvement, actor, expected_revision, processes=None, scope=None, **values):
-    """The details of an open improvement; a save from a stale page is refused."""
+    """The details of an open improvement; a save from a stale page is refused.
+    A new owner is one who may be responsible (`accounts.people.RESPONSIBLE`)."""
     improvement = lock(improvement)
     _refuse(permissions.edit_refusal(actor, improvement))
     if expected_revision is not None and int(expected_revision) != improvement.revision:
@@ -257,6 +265,8 @@ def update_improvement(*, improvement, actor, expected_revision, processes=None,
         raise RuleViolation(_("Unknown field(s): %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     if "title" in values and not (values["title"] or "").strip():
         raise RuleViolation(_("Give the improvement a title."), field="title")
+    if values.get("owner") is not None and values["owner"] != improvement.owner:
+        people.require_eligible("owner", people.RESPONSIBLE, values["owner"])
     if scope is not None or processes is not None:
         if improvement.status != Status.PROPOSED:
             raise RuleViolation(
@@ -311,6 +321,7 @@ def approve_improvement(*, improvement, actor, comment=""):
         check=check,
         changes={"approved_by": actor},
         conflict=_not_proposed,
+        resolves=("approve",),
         notices=lambda i: [
             Notice(
                 recipients=[i.owner],
@@ -320,6 +331,8 @@ def approve_improvement(*, improvement, actor, comment=""):
                 )
                 % {"actor": actor, "improvement": i},
                 url=i.get_absolute_url(),
+                about=i,
+                task="implement",
             )
         ],
     )
@@ -353,6 +366,7 @@ def reject_improvement(*, improvement, actor, reason):
         check=check,
         changes={"rejection_reason": (reason or "").strip()},
         conflict=_not_proposed,
+        resolves=("approve",),
         notices=lambda i: [
             Notice(
                 recipients=[i.raised_by, i.owner],
@@ -360,6 +374,7 @@ def reject_improvement(*, improvement, actor, reason):
                 body=_("%(actor)s rejected %(improvement)s:\n\n%(reason)s")
                 % {"actor": actor, "improvement": i, "reason": reason},
                 url=i.get_absolute_url(),
+                about=i,
             )
         ],
     )
@@ -502,6 +517,7 @@ def start_implementation(*, improvement, actor, comment=""):
         comment=comment,
         check=check,
         conflict=lambda i: _("This improvement is %(status)s.") % {"status": i.get_status_display().lower()},
+        resolves=("implement",),
     )
 
 
@@ -575,6 +591,7 @@ def mark_implemented(*, improvement, actor, comment=""):
         comment=comment,
         check=check,
         conflict=lambda i: _("This improvement is %(status)s.") % {"status": i.get_status_display().lower()},
+        resolves=("implement",),
         notices=lambda i: [
             Notice(
                 recipients=[u for u in _csi_owners() if u.pk != i.owner_id],
@@ -584,6 +601,8 @@ def mark_implemented(*, improvement, actor, comment=""):
                 )
                 % {"actor": actor, "improvement": i},
                 url=i.get_absolute_url(),
+                about=i,
+                task="evaluate",
             )
         ],
     )
@@ -654,6 +673,7 @@ def check_effectiveness(*, improvement, actor, effective, evidence, result=""):
             _("Only an implemented improvement is evaluated; this one is %(status)s.")
             % {"status": i.get_status_display().lower()}
         ),
+        resolves=("evaluate",),
         notices=lambda i: (
             []
             if effective
@@ -666,6 +686,8 @@ def check_effectiveness(*, improvement, actor, effective, evidence, result=""):
                     )
                     % {"actor": actor, "improvement": i, "evidence": evidence},
                     url=i.get_absolute_url(),
+                    about=i,
+                    task="implement",
                 )
             ]
         ),
@@ -735,7 +757,8 @@ def close_improvement(*, improvement, actor, comment=""):
 
 @atomic_as_actor
 def save_project(*, actor, name, manager, starts_on, ends_on, description="", improvements=(), project=None):
-    """A3: a project that carries improvements spanning processes or the company."""
+    """A3: a project that carries improvements spanning processes or the
+    company, managed by one who may be responsible (`accounts.people.RESPONSIBLE`)."""
     _refuse(permissions.project_refusal(actor, project))
     errors = {}
     if not (name or "").strip():
@@ -744,6 +767,8 @@ def save_project(*, actor, name, manager, starts_on, ends_on, description="", im
         errors["name"] = [_("There is already a project called “%(name)s”.") % {"name": name.strip()}]
     if manager is None:
         errors["manager"] = [_("Name the project manager.")]
+    elif refusal := people.eligibility_refusal(manager, people.RESPONSIBLE):
+        errors["manager"] = [refusal]
     if starts_on is None or ends_on is None:
         errors["starts_on"] = [_("Give the start and end of the project.")]
     elif ends_on < starts_on:
@@ -788,6 +813,7 @@ def approve_project(*, project, actor, comment=""):
                 subject=_("Project approved: %(project)s") % {"project": p},
                 body=_("%(actor)s approved the project %(project)s.") % {"actor": actor, "project": p},
                 url=p.get_absolute_url(),
+                about=p,
             )
         ],
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", register.register, name="register"),
     path("export.csv", register.export_csv, name="export_csv"),
     path("export.xlsx", register.export_xlsx, name="export_xlsx"),
+    path("export.pdf", register.export_pdf, name="export_pdf"),
     path("principle/", register.csi_principle, name="principle"),
     path("new/", improvements.propose, name="create"),
     path("promote/<int:finding_id>/", improvements.promote, name="promote"),

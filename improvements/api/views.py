@@ -17,7 +17,6 @@ with 400, 403 or 409.
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -25,6 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from pdca.api import ServiceViewSet, refusals
+from pdca.api_filters import FilterBackend
 from pdca.exceptions import NotAllowed
 from plans.api.serializers import CommentSerializer  # one "Comment" shape in the schema
 
@@ -117,7 +117,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     permission_classes = [permissions.ImprovementAccess]
     lookup_field = "number"
     lookup_value_regex = "[0-9]+"
-    filter_backends = [DjangoFilterBackend]  # ordering is a filter of `ImprovementFilter`, validated
+    filter_backends = [FilterBackend]  # ordering is a filter of `ImprovementFilter`, validated
     filterset_class = ImprovementFilter
     queryset = Improvement.objects.none()  # for the schema; reads go through get_queryset
 
@@ -405,7 +405,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
 
     permission_classes = [permissions.ImprovementAccess]
     serializer_class = ImprovementProjectSerializer
-    filter_backends = [DjangoFilterBackend]  # ordering is a filter of `ProjectFilter`, validated
+    filter_backends = [FilterBackend]  # ordering is a filter of `ProjectFilter`, validated
     filterset_class = ProjectFilter
     queryset = Project.objects.none()  # for the schema; reads go through get_queryset
 
@@ -546,7 +546,7 @@ class ImprovementPartViewSet(viewsets.ReadOnlyModelViewSet):
 
     model = None
     related = ()
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

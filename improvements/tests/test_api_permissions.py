@@ -434,12 +434,17 @@ def test_the_detail_lists_what_each_role_may_do_with_the_reasons(
     proposed = f"/api/v1/improvements/{scene['proposed'].number}/"
     assert api_for(csi_owner).get(proposed).json()["available_actions"] == ["edit", "approve", "reject"]
     as_owner = api_for(owner).get(proposed).json()
-    assert as_owner["available_actions"] == ["edit"] and as_owner["refused_actions"] == {}
+    # A4: the baseline may be recorded from the proposal on, before the implementation starts.
+    assert as_owner["available_actions"] == ["edit", "baseline"] and as_owner["refused_actions"] == {}
     as_auditor = api_for(auditor).get(proposed).json()
     assert as_auditor["available_actions"] == []
     assert "Auditors" in as_auditor["refused_actions"]["edit"]
     ready = api_for(owner).get(f"/api/v1/improvements/{scene['ready'].number}/").json()
     assert ready["available_actions"] == ["edit", "start"]
+    # A4: without an accepted baseline the start is refused with the reason, as the service refuses it.
+    unaccepted = api_for(owner).get(f"/api/v1/improvements/{scene['approved'].number}/").json()
+    assert "baseline" in unaccepted["available_actions"] and "start" not in unaccepted["available_actions"]
+    assert "accept the baseline" in unaccepted["refused_actions"]["start"]
     as_manager = api_for(manager).get(f"/api/v1/improvements/{scene['ready'].number}/").json()
     assert as_manager["available_actions"] == [] and "owner" in as_manager["refused_actions"]["start"]
 

@@ -156,3 +156,55 @@ def test_the_export_reads_a_fixed_number_of_queries_whatever_the_number_of_rows(
         services.propose_improvement(actor=staff, title=f"More {n}", description="x", processes=[process])
     many, shown = count()
     assert (many, shown) == (few, 11)
+
+
+# -- the SIP as a PDF ---------------------------------------------------------------------------------------
+
+
+def read_pdf(response):
+    from pypdf import PdfReader
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert 'filename="service-improvement-plan-' in response["Content-Disposition"]
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    return text.replace("\u2010\n", "").replace("-\n", "")  # words hyphenated at a line end
+
+
+def test_the_pdf_holds_every_improvement_of_the_register_with_its_measures(client_for, sip, auditor):
+    text = read_pdf(client_for(auditor).get(reverse("improvements:export_pdf")))
+    assert "Service improvement plan" in text
+    for improvement in Improvement.objects.all():
+        assert improvement.code in text
+    minor = sip["nc"]
+    assert minor.title in text and minor.finding.code in text
+    assert "baseline 93" in text and "target 96" in text and "achieved 97.5" in text
+    assert "Page 1 of" in text
+
+
+def test_the_pdf_honours_the_filters_and_names_them(client_for, sip, csi_owner):
+    text = read_pdf(client_for(csi_owner).get(reverse("improvements:export_pdf"), {"status": "implemented"}))
+    assert sip["nc"].code in text and sip["formula"].code not in text
+    assert "Status: Implemented" in text
+
+
+def test_the_pdf_holds_only_what_the_user_may_read(client_for, sip, staff):
+    text = read_pdf(client_for(staff).get(reverse("improvements:export_pdf")))
+    assert sip["company"].code not in text and sip["formula"].code in text
+
+
+def test_a_selection_too_long_to_read_is_refused_with_the_reason_and_no_pdf(
+    client_for, sip, auditor, monkeypatch
+):
+    monkeypatch.setattr(exports, "PDF_ROW_LIMIT", 4)
+    client = client_for(auditor)
+    response = client.get(reverse("improvements:export_pdf"), {"priority": ""})
+    assert response.status_code == 302 and response["Location"] == reverse("improvements:register")
+    page = client.get(response["Location"]).content.decode()
+    assert "5 improvements are too many for a readable PDF (at most 4)" in page
+    # Narrowed by a filter, it is rendered.
+    assert read_pdf(client.get(reverse("improvements:export_pdf"), {"status": "implemented"}))
+
+
+def test_the_pdf_needs_a_login(client, sip):
+    response = client.get(reverse("improvements:export_pdf"))
+    assert response.status_code == 302 and "login" in response["Location"]

@@ -283,15 +283,18 @@ def test_accepting_an_empty_baseline_is_refused(client_for, minor, csi_owner, ow
 
 
 def test_implementation_is_refused_without_a_baseline(client_for, minor, csi_owner, owner):
-    """A4: the refusal is on the improvement page; the improvement stays approved."""
+    """A4: the start is not offered before the baseline is accepted (the page asks
+    for the baseline instead); a start posted anyway is refused with the reason
+    and the improvement stays approved."""
     services.approve_improvement(improvement=minor, actor=csi_owner)
+    page = client_for(owner).get(minor.get_absolute_url()).content.decode()
+    assert "Start the implementation" not in page and "Record the baseline" in page
     response = client_for(owner).post(url("transition", minor, "start"), {"comment": "Starting now"})
     assert response.status_code == 400
     html = response.content.decode()
     assert (
         "Document and accept the baseline of service quality and service level before implementing." in html
     )
-    assert "Starting now" in html
     assert fresh(minor).status == Status.APPROVED
 
 

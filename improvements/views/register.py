@@ -5,8 +5,9 @@ A fixed number of queries, however many improvements (`improvements.selectors`).
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -125,6 +126,42 @@ def export_xlsx(request):
         filename=_filename("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+def export_pdf(request):
+    """The register as a PDF for auditors: the same rows and filters as the
+    page, when they are few enough to be read; else back to the register with
+    the reason."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    sip = selectors.improvement_register(request.user, params, sort=params.get("sort"))
+    improvements = sip.improvements
+    refusal = exports.pdf_refusal(improvements.count())
+    if refusal:
+        messages.error(request, refusal)
+        query = _query(request.GET, page=None)
+        return redirect(f"{reverse('improvements:register')}{'?' + query if query else ''}")
+    pdf = exports.sip_pdf(improvements, exported_by=request.user, filters=_filters_text(sip.filter.form))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_filename("pdf")}"'
+    return response
+
+
+def _filters_text(form):
+    """The register's filters as a reader understands them: label and value."""
+    parts = []
+    if form.is_valid():
+        for name in ImprovementFilter.PAGE_FILTERS:
+            value = form.cleaned_data.get(name)
+            if value in (None, "", [], ()):
+                continue
+            field = form.fields[name]
+            shown = value
+            if hasattr(field, "choices"):
+                choices = {str(key): label for key, label in field.choices}
+                shown = choices.get(str(getattr(value, "pk", value)), value)
+            parts.append(f"{field.label}: {shown}")
+    return "; ".join(str(part) for part in parts)
 
 
 def csi_principle(request):
