@@ -10,10 +10,11 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import people
 from pdca import controlled
 from pdca.exceptions import NotAllowed, RuleViolation
 from pdca.history import atomic_as_actor
-from pdca.notifications import Notice
+from pdca.notifications import Notice, resolve_tasks
 from pdca.transitions import lock, record_creation, transition
 from plans.models import Plan, Responsibility
 
@@ -42,6 +43,11 @@ def _refuse(refusal):
         raise NotAllowed(refusal)
 
 
+def _ineligible(persons, responsibility):
+    """The reasons why some of `persons` may not hold `responsibility` (accounts.people)."""
+    return [r for r in (people.eligibility_refusal(p, responsibility) for p in persons) if r]
+
+
 def _managers():
     return list(
         User.objects.filter(is_active=True, groups__permissions__codename="approve_review").distinct()
@@ -67,7 +73,9 @@ def _check_interval(interval_months):
 
 @atomic_as_actor
 def save_schedule(*, plan, actor, interval_months, next_planned_on, reviewer):
-    """C2: a plan is reviewed at regular intervals, at least once a year."""
+    """C2: a plan is reviewed at regular intervals, at least once a year, by a
+    reviewer who may hold a plan's responsibilities (`accounts.people.OPERATOR`,
+    as the plan's review responsibility that becomes its first reviewer)."""
     _refuse(permissions.schedule_refusal(actor, plan))
     interval = _check_interval(interval_months)
     errors = {}
@@ -77,11 +85,16 @@ def save_schedule(*, plan, actor, interval_months, next_planned_on, reviewer):
         errors["reviewer"] = [_("Name the reviewer.")]
     elif permissions.is_read_only(reviewer):
         errors["reviewer"] = [_("Auditors carry out internal audits, not the reviews of a plan's schedule.")]
+    elif refusal := people.eligibility_refusal(reviewer, people.OPERATOR):
+        errors["reviewer"] = [refusal]
     if errors:
         raise RuleViolation(_("The review schedule is incomplete."), errors=errors)
     schedule = ReviewSchedule.objects.select_for_update().filter(plan=plan).first()
     if schedule is None:
         schedule = ReviewSchedule(plan=plan)
+    elif schedule.next_planned_on != next_planned_on:
+        # C5: the reminders of the old due date are no longer needed.
+        resolve_tasks(schedule, ["hold_review"], actor=actor, withdrawn=True)
     schedule.interval_months, schedule.next_planned_on, schedule.reviewer = (
         interval,
         next_planned_on,
@@ -135,7 +148,8 @@ def plan_review(
 ):
     """C3: plan a management review (of the SMS, i.e. the SMP), a process review
     (of one process plan) or an internal audit (of one or more processes). The
-    review fulfils the plan's next scheduled date."""
+    review fulfils the plan's next scheduled date. Participants are people
+    with a role in the portal (`accounts.people.RECIPIENT`)."""
     if kind not in Kind.values:
         raise RuleViolation(_("Choose the kind of review."), field="kind")
     if kind == Kind.MANAGEMENT:
@@ -158,6 +172,8 @@ def plan_review(
     refusal = permissions.reviewer_refusal(reviewer, kind, processes=processes)
     if refusal:
         errors["reviewer"] = [refusal]
+    if refusals := _ineligible(participants, people.RECIPIENT):
+        errors["participants"] = refusals
     if errors:
         raise RuleViolation(
             _("The review cannot be planned: ") + " ".join(m for ms in errors.values() for m in ms),
@@ -217,6 +233,8 @@ def plan_review(
                 body=_("%(actor)s planned %(review)s for %(date)s with %(reviewer)s as reviewer.")
                 % {"actor": actor, "review": review, "date": f"{planned_on:%d %b %Y}", "reviewer": reviewer},
                 url=review.get_absolute_url(),
+                about=review,
+                task="hold_review",
             )
         ],
     )
@@ -282,7 +300,11 @@ def start_review(*, review, actor, comment="", held_on=None):
         conflict=lambda r: (
             _("This review is already %(status)s.") % {"status": r.get_status_display().lower()}
         ),
+        resolves=("hold_review",),
     )
+    if review.schedule_id:
+        # C5: the review is held; the reminders that it is due are done.
+        resolve_tasks(review.schedule, ["hold_review"], actor=actor)
     _prefill_attainment(review)
     return review
 
@@ -310,6 +332,8 @@ def update_review(*, review, actor, expected_revision, participants=None, **valu
         errors["period_start"] = [_("Give the period the review covers.")]
     elif end < start:
         errors["period_end"] = [_("The period covered ends before it starts.")]
+    if refusals := _ineligible(participants or (), people.RECIPIENT):
+        errors["participants"] = refusals
     if errors:
         raise RuleViolation(
             _("The review cannot be saved: ") + " ".join(m for ms in errors.values() for m in ms),
@@ -422,16 +446,17 @@ def delete_finding(*, finding, actor):
 
 @atomic_as_actor
 def save_action(*, review, actor, description, owner, due_on, finding=None, action=None):
-    """C4: an action decided in the review, with its owner and due date, and
-    the finding of the same review it addresses, if any."""
+    """C4: an action decided in the review, with its owner (one who may carry
+    work out: `accounts.people.OPERATOR`) and due date, and the finding of the
+    same review it addresses, if any."""
     review = _review_for_edit(review, actor)
     errors = {}
     if not (description or "").strip():
         errors["description"] = [_("Describe the action.")]
     if owner is None:
         errors["owner"] = [_("Name the owner of the action.")]
-    elif not owner.is_active:
-        errors["owner"] = [_("%(name)s is no longer active.") % {"name": owner}]
+    elif refusal := people.eligibility_refusal(owner, people.OPERATOR):
+        errors["owner"] = [refusal]
     if due_on is None:
         errors["due_on"] = [_("Give the due date.")]
     if finding is not None and finding.review_id != review.pk:
@@ -452,6 +477,7 @@ def save_action(*, review, actor, description, owner, due_on, finding=None, acti
 @atomic_as_actor
 def delete_action(*, action, actor):
     review = _review_for_edit(action.review, actor)
+    resolve_tasks(action, actor=actor, withdrawn=True)
     action.delete()
     controlled.touch(review, actor=actor)
 
@@ -479,6 +505,7 @@ def complete_action(*, action, actor, note="", done_on=None):
         subject=lambda a: a.review,
         comment=action.description[:200],
         conflict=lambda a: _("This action was already marked done on %(date)s.") % {"date": a.done_on},
+        resolves=("complete_action",),
     )
 
 
@@ -514,12 +541,15 @@ def submit_review(*, review, actor, comment=""):
             _("Only a review in progress is submitted; this one is %(status)s.")
             % {"status": r.get_status_display().lower()}
         ),
+        resolves=("revise",),
         notices=lambda r: [
             Notice(
                 recipients=[m for m in _managers() if not r.segregation_refusal(m)],
                 subject=_("Review to approve: %(review)s") % {"review": r},
                 body=_("%(actor)s submitted %(review)s for approval.") % {"actor": actor, "review": r},
                 url=r.get_absolute_url(),
+                about=r,
+                task="approve",
             )
         ],
     )
@@ -546,6 +576,8 @@ def return_review(*, review, actor, comment):
         conflict=lambda r: (
             _("This review is %(status)s, not submitted.") % {"status": r.get_status_display().lower()}
         ),
+        # One manager decided: the others are no longer asked to approve.
+        resolves=("approve",),
         notices=lambda r: [
             Notice(
                 recipients=[r.reviewer],
@@ -553,6 +585,8 @@ def return_review(*, review, actor, comment):
                 body=_("%(actor)s returned %(review)s:\n\n%(comment)s")
                 % {"actor": actor, "review": r, "comment": comment},
                 url=r.get_absolute_url(),
+                about=r,
+                task="revise",
             )
         ],
     )
@@ -589,6 +623,7 @@ def approve_review(*, review, actor, comment=""):
                 subject=_("Review approved: %(review)s") % {"review": r},
                 body=_("%(actor)s approved %(review)s.") % {"actor": actor, "review": r},
                 url=r.get_absolute_url(),
+                about=r,
             )
         ],
     )
@@ -600,6 +635,8 @@ def approve_review(*, review, actor, comment=""):
             schedule.last_planned_on = review.planned_on
             schedule.next_planned_on = add_months(review.planned_on, schedule.interval_months)
             schedule.save(update_fields=["last_planned_on", "next_planned_on"])
+            # C5: the due date is met; its reminders are done.
+            resolve_tasks(schedule, ["hold_review"], actor=actor)
     signals.review_approved.send(sender=Review, review=review, actor=actor)
     return review
 

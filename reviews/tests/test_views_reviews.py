@@ -254,8 +254,9 @@ def test_an_interval_over_twelve_months_is_refused_on_the_schedule_page(client_f
 def test_the_dashboard_tells_the_manager_what_to_approve(client_for, owner, manager, planned_review):
     factories.submitted(planned_review, owner)
     response = client_for(manager).get(reverse("dashboard"))
-    titles = [panel["title"] for panel in response.context["panels"]]
-    assert "Reviews awaiting your approval" in titles
+    assert [task.kind for task in response.context["top_tasks"]] == ["review_approval"]
+    tile = next(s for s in response.context["stats"] if s["label"] == "Reviews to approve")
+    assert tile["value"] == 1 and tile["url"] == "/tasks/?kind=review_approval"
 
 
 def test_the_calendar_shows_reviews_and_due_dates_in_a_constant_number_of_queries(
@@ -304,3 +305,11 @@ def test_the_review_is_started_with_the_day_it_is_held(client_for, owner, planne
     review = Review.objects.get(pk=planned_review.pk)
     assert (review.status, review.held_on) == (Status.IN_PROGRESS, yesterday)
     assert "Say when the review was held." not in client.get(review.get_absolute_url()).content.decode()
+
+
+def test_the_calendar_invitation_is_offered_only_while_the_review_is_planned(client_for, owner, planned_review):
+    client = client_for(owner)
+    invite = reverse("reviews:invite", args=[planned_review.pk])
+    assert invite in client.get(planned_review.get_absolute_url()).content.decode()
+    services.start_review(review=planned_review, actor=owner)
+    assert invite not in client.get(planned_review.get_absolute_url()).content.decode()
