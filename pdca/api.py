@@ -7,14 +7,27 @@
   input goes through a serializer (`_valid`), the answer is the object re-read
   as a reader sees it (`_respond`). No viewset reads `request.data` itself, so
   malformed input is a 400 with a message per field, never a 500.
-- `RefusalSerializer` and `refusals(*codes)` document that shape in the schema.
+- `RefusalSerializer` and `refusals(*codes)` document that shape in the schema;
+  `AutoSchema` (the project's schema class) adds the refusals every operation
+  of a kind can give (403; 400 with input or on writes; 404 with an id or
+  pages; 409 on writes), so the schema documents every status code the API
+  answers; `FilterExtension` documents a filter's `null` choice.
+- `not_found` answers a URL under /api/ that names no operation with JSON too.
+
+The filter backend of every list is in `pdca.api_filters` (the settings name
+it, and DRF imports it while importing its generic views, which this module uses).
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
+from django_filters.filters import ModelChoiceFilter
+from drf_spectacular import openapi
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -54,6 +67,15 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+def not_found(request, exception=None):
+    """The project's 404 handler (`handler404`): a URL under /api/ that names no
+    operation, or an id of the wrong form, answers in the refusal shape, as JSON,
+    like any other refusal of the API; pages keep Django's own 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 # -- the documented shape of a refusal ---------------------------------------------
 
 
@@ -81,6 +103,117 @@ def refusals(*codes):
     """The schema's responses for the refusals an endpoint can give, e.g.
     `responses={200: PlanSerializer, **refusals(400, 403, 404, 409)}`."""
     return {code: OpenApiResponse(RefusalSerializer, description=REFUSALS[code]) for code in codes}
+
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class AutoSchema(openapi.AutoSchema):
+    """The schema class of every view (`DEFAULT_SCHEMA_CLASS`): each operation
+    documents, besides what its view declares, the refusals any operation of
+    its kind can give, in the refusal shape:
+
+    - 403 always: every operation needs a user who may do it (an anonymous
+      request is refused with 403 too, as session authentication comes first);
+    - 400 when it reads input (a request body, or query parameters: filters,
+      ordering, paging, whose invalid values are refused) or writes (a rule
+      of the product refuses the change);
+    - 404 when it names an object (a path parameter: missing or unreadable
+      alike), pages a list (a page past the end) or takes a `format`;
+    - 409 when it writes: somebody else's change or transition came first.
+
+    A view's own `responses` for these codes (a more specific description) win.
+
+    Fields read from the model are documented as the model can give them: a
+    declared read-only relation (`StringRelatedField`) of a nullable foreign key
+    as nullable, a read-only choice of a field that may be blank with "" among
+    its values (DRF drops both from read-only fields, so the answer has them
+    where the schema said it would not).
+    """
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if (
+            isinstance(field, serializers.ChoiceField)
+            and field.read_only
+            and not field.allow_blank
+            and getattr(_model_field(field), "blank", False)
+        ):
+            field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
+    def _get_serializer_field_meta(self, field, direction):
+        meta = super()._get_serializer_field_meta(field, direction)
+        if isinstance(field, serializers.RelatedField) and field.read_only and _nullable_source(field):
+            meta["nullable"] = True
+        return meta
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        parameters = operation.get("parameters", [])
+        query = {p["name"] for p in parameters if p.get("in") == "query"}
+        codes = [403]
+        if "requestBody" in operation or query or method in UNSAFE_METHODS:
+            codes.append(400)
+        # DRF answers 404 for a page past the end and for an unknown `format`.
+        if any(p.get("in") == "path" for p in parameters) or {"page", "format"} & query:
+            codes.append(404)
+        if method in UNSAFE_METHODS:
+            codes.append(409)
+        ref = self.resolve_serializer(RefusalSerializer, "response").ref
+        responses = operation.setdefault("responses", {})
+        for code in sorted(codes):
+            responses.setdefault(
+                str(code),
+                {"content": {"application/json": {"schema": ref}}, "description": str(REFUSALS[code])},
+            )
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+
+class FilterExtension(DjangoFilterExtension):
+    """The list filters in the schema, as drf-spectacular documents them, and a
+    model choice that can also be `null` (its `null_label`, e.g. findings of no
+    single process) documented with that value too."""
+
+    priority = 1  # over drf-spectacular's own extension for the same backend
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        if isinstance(filter_field, ModelChoiceFilter) and filter_field.extra.get("null_label") is not None:
+            null = {"type": "string", "enum": [filter_field.null_value]}
+            for parameter in parameters:
+                parameter["schema"] = {"oneOf": [parameter["schema"], null]}
+        return parameters
+
+
+def _source_fields(field):
+    """The model fields along a serializer field's `source`, or [] where it
+    reads no model field (a method, a property, a serializer without a model)."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    found = []
+    for name in getattr(field, "source", "").split("."):
+        if model is None or not name or name == "*":
+            return []
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return []
+        found.append(model_field)
+        model = model_field.related_model
+    return found
+
+
+def _model_field(field):
+    found = _source_fields(field)
+    return found[-1] if found else None
+
+
+def _nullable_source(field):
+    return any(getattr(model_field, "null", False) for model_field in _source_fields(field))
 
 
 # -- the base of viewsets whose writes call a service ----------------------------------

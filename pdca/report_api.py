@@ -16,7 +16,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -225,6 +225,7 @@ class DecisionRangeSerializer(serializers.Serializer):
         return data
 
 
+@extend_schema_serializer(many=False)  # `list` answers where the exports are, not a list
 class DecisionExportSerializer(serializers.Serializer):
     start = serializers.DateField(help_text=_("The default period's first day (a year ago)."))
     end = serializers.DateField(help_text=_("The default period's last day (today)."))

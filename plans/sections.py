@@ -90,4 +90,3 @@ CSI_SECTIONS = [
     ),
     ("reporting", "Reporting", "How the service improvement plan is reported to top management."),
 ]
-

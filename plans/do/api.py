@@ -53,7 +53,10 @@ class ImplementationSerializer(serializers.ModelSerializer):
     implementation_status = serializers.ChoiceField(choices=Plan.ImplementationStatus.choices)
     responsible = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
-    kpis = serializers.SerializerMethodField()
+    kpis = serializers.SerializerMethodField(
+        allow_null=True,
+        help_text=_("The KPIs and their operators; only on a single implementation (null in the list)."),
+    )
     available_actions = serializers.SerializerMethodField(
         help_text=_("What you may do with the implementation now: manage, start, propose-handover.")
     )

@@ -100,7 +100,9 @@ def test_history_shows_who_changed_what(revised_plan, auditor, other_owner, mana
     )
     assert approval.user == manager
     assert "approved by: — → Morgan Meyer" in approval.changes
-    review = next(e for e in entries if e.subject == "Version 1" and "status: In review → Reviewed" in e.changes)
+    review = next(
+        e for e in entries if e.subject == "Version 1" and "status: In review → Reviewed" in e.changes
+    )
     assert f"reviewed by: — → {review.user}" in review.changes  # the person, not the id
     subjects = {e.subject.split(" ")[0] for e in entries}
     assert {"Plan", "Version", "Objective", "KPI"} <= subjects

@@ -307,7 +307,9 @@ def test_the_review_is_started_with_the_day_it_is_held(client_for, owner, planne
     assert "Say when the review was held." not in client.get(review.get_absolute_url()).content.decode()
 
 
-def test_the_calendar_invitation_is_offered_only_while_the_review_is_planned(client_for, owner, planned_review):
+def test_the_calendar_invitation_is_offered_only_while_the_review_is_planned(
+    client_for, owner, planned_review
+):
     client = client_for(owner)
     invite = reverse("reviews:invite", args=[planned_review.pk])
     assert invite in client.get(planned_review.get_absolute_url()).content.decode()
