@@ -36,8 +36,32 @@ def _rows():
     }
 
 
-def test_scale_seeds_every_phase_in_proportion_and_the_records_verify():
-    call_command("seed_demo", quiet=True, scale=3)
+def test_scale_seeds_every_phase_in_proportion_in_bulk_and_the_records_verify():
+    """One seeding for every assertion (seeding is the slow part): the demo,
+    then one copy, then two more."""
+    # Bulk inserts: doubling the copies added does not double the queries.
+    call_command("seed_demo", quiet=True)
+    before = sum(_rows().values())
+    with CaptureQueriesContext(connection) as one_copy:
+        call_command("seed_demo", quiet=True, scale=2)
+    middle = sum(_rows().values())
+    with CaptureQueriesContext(connection) as two_copies:
+        call_command("seed_demo", quiet=True, scale=4)
+    after = sum(_rows().values())
+    rows_one, rows_two = middle - before, after - middle
+    assert rows_two > 1.9 * rows_one
+    assert len(two_copies) < 2 * len(one_copy)
+    # A few queries per thousand rows (SQLite's bulk inserts take about 100
+    # rows per statement), not several per row.
+    assert len(two_copies) < rows_two / 20
+
+    # Seeding again adds nothing and keeps the demo.
+    rows = _rows()
+    call_command("seed_demo", quiet=True, scale=4)
+    call_command("seed_demo", quiet=True)
+    assert _rows() == rows
+    demo_names = [row[0] for row in PROCESSES]
+    assert Process.objects.filter(name__in=demo_names).count() == PER_COPY
 
     # People: about 10 per process, in every role, per copy.
     scaled_users = User.objects.filter(username__regex=r"^[a-z]+-2-")
@@ -52,7 +76,7 @@ def test_scale_seeds_every_phase_in_proportion_and_the_records_verify():
     )
 
     # Plan: 15 process plans per copy with their own owners, several versions each.
-    assert Plan.objects.filter(kind=Plan.Kind.PROCESS).count() == 3 * PER_COPY
+    assert Plan.objects.filter(kind=Plan.Kind.PROCESS).count() == 4 * PER_COPY
     plans = Plan.objects.filter(process__name__regex=COPY)
     assert plans.count() == PER_COPY
     assert set(plans.values_list("process__owner__username", flat=True)) <= set(
@@ -128,32 +152,3 @@ def test_scale_seeds_every_phase_in_proportion_and_the_records_verify():
     run = verify_records(notify_administrators=False)
     assert run.ok, run.problems[:5]
     assert run.records_checked > approved.count() + reviews.count()
-
-
-def test_seeding_again_adds_nothing_and_keeps_the_demo():
-    call_command("seed_demo", quiet=True, scale=2)
-    rows = _rows()
-    demo_names = [row[0] for row in PROCESSES]
-    assert Process.objects.filter(name__in=demo_names).count() == PER_COPY
-    call_command("seed_demo", quiet=True, scale=2)
-    call_command("seed_demo", quiet=True)
-    assert _rows() == rows
-
-
-def test_queries_grow_far_slower_than_the_rows():
-    """Bulk inserts: doubling the copies added does not double the queries."""
-    call_command("seed_demo", quiet=True)
-    before = sum(_rows().values())
-    with CaptureQueriesContext(connection) as one_copy:
-        call_command("seed_demo", quiet=True, scale=2)
-    middle = sum(_rows().values())
-    with CaptureQueriesContext(connection) as two_copies:
-        call_command("seed_demo", quiet=True, scale=4)
-    after = sum(_rows().values())
-
-    rows_one, rows_two = middle - before, after - middle
-    assert rows_two > 1.9 * rows_one
-    assert len(two_copies) < 2 * len(one_copy)
-    # A few queries per thousand rows (SQLite's bulk inserts take about 100
-    # rows per statement), not several per row.
-    assert len(two_copies) < rows_two / 20

@@ -345,6 +345,10 @@ class HandoverSerializer(serializers.ModelSerializer):
             "refused_actions",
         ]
         read_only_fields = ["status", "proposed_at", "decided_at", "decline_reason"]
+        # No validator from the model's "one pending handover per plan"
+        # constraint: it would answer everybody, before the permission check.
+        # The service refuses a second one (409) to who may propose at all.
+        validators = []
 
     def get_handed_over_by(self, handover) -> PersonSerializer:
         return _person(handover.handed_over_by)
