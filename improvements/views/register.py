@@ -40,9 +40,7 @@ def _query(params, **changes):
 def register(request):
     """A2: the SIP. Every improvement the user may read, with the counts by
     status under the same filters; each count links to its list."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    sip = selectors.improvement_register(request.user, params, sort=params.get("sort"))
+    params, sip = _register(request)
     counts, overdue = selectors.status_counts(request.user, params)
     page = Paginator(sip.improvements, PER_PAGE).get_page(request.GET.get("page"))
     today = timezone.localdate()
@@ -93,9 +91,14 @@ def _filename(extension):
 
 
 def _exported(request):
+    return _register(request)[1].improvements
+
+
+def _register(request):
+    """(the query parameters without the page, the register under them)."""
     params = request.GET.copy()
     params.pop("page", None)
-    return selectors.improvement_register(request.user, params, sort=params.get("sort")).improvements
+    return params, selectors.improvement_register(request.user, params, sort=params.get("sort"))
 
 
 def export_csv(request):
@@ -132,9 +135,7 @@ def export_pdf(request):
     """The register as a PDF for auditors: the same rows and filters as the
     page, when they are few enough to be read; else back to the register with
     the reason."""
-    params = request.GET.copy()
-    params.pop("page", None)
-    sip = selectors.improvement_register(request.user, params, sort=params.get("sort"))
+    _params, sip = _register(request)
     improvements = sip.improvements
     refusal = exports.pdf_refusal(improvements.count())
     if refusal:
