@@ -157,6 +157,21 @@ def navigation_count(request):
     return total
 
 
+def forget_count_after_changes(get_response):
+    """Middleware: a change the user makes (any request that is not a read)
+    forgets the remembered count, so that the next page counts afresh: a task
+    the user just did leaves the navigation at once. Tasks that others give
+    the user appear within COUNT_SECONDS."""
+
+    def middleware(request):
+        response = get_response(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and hasattr(request, "session"):
+            request.session.pop(_COUNT_KEY, None)  # writes the session only if it held a count
+        return response
+
+    return middleware
+
+
 def latest_decisions(model, *, outer="pk", actions=(), to_state=None):
     """The decisions on the `model` row named by `OuterRef(outer)`, the newest
     first, for subqueries: `Subquery(latest_decisions(...).values("comment")[:1])`

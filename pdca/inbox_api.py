@@ -4,9 +4,9 @@ as the page (`pdca.inbox`), paginated like the other lists."""
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
-from rest_framework.pagination import PageNumberPagination
 
 from .api import refusals
+from .api_filters import Pagination
 from .exceptions import RuleViolation
 from .inbox import inbox, kind_choices
 
@@ -33,8 +33,8 @@ class TaskKindSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class TaskPagination(PageNumberPagination):
-    """Page-number pagination with the inbox's counts: `total` (all the user's
+class TaskPagination(Pagination):
+    """The API's paging (`page` once, never empty) with the inbox's counts: `total` (all the user's
     tasks) and `kinds` (each kind with tasks and its count), as on the page."""
 
     def get_paginated_response(self, data):

@@ -180,3 +180,29 @@ def test_an_auditor_has_no_action_task(
     assert inbox(auditor).total == 0
     assert client_for(auditor).get(reverse("tasks")).context["inbox"].total == 0
     assert api_for(auditor).get("/api/v1/tasks/").json()["count"] == 0
+
+
+def test_the_api_refuses_a_page_given_twice_or_empty(manager, api_for):
+    api = api_for(manager)
+    response = api.get("/api/v1/tasks/?page=1&page=2")
+    assert response.status_code == 400
+    assert response.json()["errors"]["page"] == ["Give this parameter once."]
+    response = api.get("/api/v1/tasks/?page=")
+    assert response.status_code == 400 and "Give a value" in response.json()["errors"]["page"][0]
+
+
+def test_the_navigation_counts_afresh_after_the_users_own_change(monkeypatch, manager, client_for):
+    """The count is remembered for a few minutes, but a task the user has just
+    done leaves the navigation on the next page."""
+    open_tasks = _tasks("approval", 3, manager)
+    monkeypatch.setattr(
+        registry,
+        "_task_sources",
+        {"approval": registry.TaskSource("approval", "Plans to approve", lambda user: list(open_tasks), 1)},
+    )
+    client = client_for(manager)
+    assert 'aria-label="3 tasks">3</span>' in client.get(reverse("dashboard")).content.decode()
+    open_tasks.pop()  # done elsewhere: the remembered count stays for a while
+    assert 'aria-label="3 tasks">3</span>' in client.get(reverse("plans:list")).content.decode()
+    client.post(reverse("notifications_mark_read"))  # any change the user makes
+    assert 'aria-label="2 tasks">2</span>' in client.get(reverse("plans:list")).content.decode()
