@@ -122,14 +122,16 @@ def baseline_refusal(user, improvement):
     return ""
 
 
-def start_refusal(user, improvement):
+def baseline_missing(improvement):
     """A4: no implementation without an accepted baseline."""
-    refusal = act_refusal(user, improvement)
-    if refusal:
-        return refusal
     if improvement.baseline_accepted_at is None:
         return _("Document and accept the baseline of service quality and service level before implementing.")
     return ""
+
+
+def start_refusal(user, improvement):
+    """Who may start the implementation (`act_refusal`), and A4 (`baseline_missing`)."""
+    return act_refusal(user, improvement) or baseline_missing(improvement)
 
 
 def edit_refusal(user, improvement):

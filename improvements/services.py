@@ -499,13 +499,9 @@ def start_implementation(*, improvement, actor, comment=""):
 
     def check(locked):
         _refuse(permissions.act_refusal(actor, locked))
-        if locked.baseline_accepted_at is None:
-            raise RuleViolation(
-                _(
-                    "Document and accept the baseline of service quality and service level before implementing."
-                ),
-                field="baseline",
-            )
+        refusal = permissions.baseline_missing(locked)
+        if refusal:
+            raise RuleViolation(refusal, field="baseline")
 
     return transition(
         improvement,
