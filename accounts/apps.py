@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import m2m_changed, post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _sync_roles_after_migrate(sender, using, **kwargs):
@@ -17,7 +18,7 @@ def _sync_roles_after_migrate(sender, using, **kwargs):
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Users and roles"
+    verbose_name = _("Users and roles")
 
     def ready(self):
         from .models import User

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PdcaConfig(AppConfig):
     name = "pdca"
-    verbose_name = "PDCA cycle"
+    verbose_name = _("PDCA cycle")
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks

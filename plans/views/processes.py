@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from pdca.pages import attempt
 from plans import permissions, services
@@ -68,7 +69,9 @@ def process_edit(request, process_id=None):
                 owner=data["owner"],
                 deputies=list(data["deputies"]),
             )
-            messages.success(request, f"{saved} is owned by {saved.owner}.")
+            messages.success(
+                request, _("%(process)s is owned by %(owner)s.") % {"process": saved, "owner": saved.owner}
+            )
             return redirect("plans:processes")
     status = 400 if request.method == "POST" else 200
     return render(request, "plans/process_form.html", {"form": form, "process": process}, status=status)
