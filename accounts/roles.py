@@ -28,8 +28,9 @@ def reads_everything(user):
 
 
 def is_read_only(user):
-    """Auditors read everything and change nothing, whatever else they are."""
-    return user.is_authenticated and user.has_role(AUDITOR) and not user.is_superuser
+    """Auditors read everything and change nothing, whatever else they are: the
+    superuser flag, which gives administration rights only, included."""
+    return user.is_authenticated and user.has_role(AUDITOR)
 
 
 def has_business_permission(user, perm):

@@ -29,6 +29,14 @@ class FilterBackend(DjangoFilterBackend):
     otherwise or `0.5` for an id as "no filter" and answers the whole list; here
     they are a 400 naming the parameter."""
 
+    def filter_queryset(self, request, queryset, view):
+        # A list's filters narrow lists; a detail, an action or an update
+        # answers about the object its URL names (DRF would filter those too:
+        # an archived plan, left out of lists by default, would be a 404).
+        if getattr(view, "action", "list") not in ("list", None):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is not None:

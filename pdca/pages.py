@@ -13,11 +13,23 @@ write
 
 and never catch `RuleViolation` themselves. A refusal leaves the block
 (nothing after the service call in it runs), and `outcome` says what happened.
+
+Who may act is asked before what was sent: a view whose form is validated
+before the service runs asks the permissions predicate first,
+
+    outcome = attempt(form)
+    if request.method == "POST" and outcome.allows(permissions.x_refusal(...)) and form.is_valid():
+        with outcome:
+            ...
+
+so that somebody who may not act is told why (403) whatever the form holds,
+not which field is missing. A form that is not valid answers 400.
 """
 
 from django.contrib import messages
+from django.forms.utils import ErrorDict
 
-from .exceptions import RuleViolation
+from .exceptions import NotAllowed, RuleViolation
 
 
 class Outcome:
@@ -35,7 +47,34 @@ class Outcome:
 
     @property
     def status(self):
-        return self.refusal.status_code if self.refusal is not None else 200
+        if self.refusal is not None:
+            return self.refusal.status_code
+        if self.form is not None and self.form.is_bound and self.form.errors:
+            return 400  # what was sent is refused field by field
+        return 200
+
+    def allows(self, refusal):
+        """Whether the user may act, asked before the form is validated:
+        `refusal` is a permissions predicate's answer ('' if he or she may).
+        A refusal is shown like a service's (on the form, or as a message) and
+        answered with 403, whatever the form holds (even nothing: an empty POST
+        read as `request.POST or None` leaves the form unbound); the form is
+        then not validated, and not valid."""
+        if not refusal:
+            return True
+        if self.form is not None:
+            # Not validated: who may not act learns why, not what is wrong with what was sent.
+            self.form._errors = ErrorDict(renderer=self.form.renderer)
+            self.form.cleaned_data = {}
+        self._record(NotAllowed(refusal))
+        return False
+
+    def _record(self, refusal):
+        self.refusal = refusal
+        if self.form is not None:
+            add_refusal_to_form(self.form, refusal)
+        elif self.request is not None:
+            messages.error(self.request, refusal.message)
 
     def __enter__(self):
         return self
@@ -43,11 +82,7 @@ class Outcome:
     def __exit__(self, exc_type, exc, traceback):
         if exc is None or not isinstance(exc, RuleViolation):
             return False
-        self.refusal = exc
-        if self.form is not None:
-            add_refusal_to_form(self.form, exc)
-        elif self.request is not None:
-            messages.error(self.request, exc.message)
+        self._record(exc)
         return True  # handled: the view goes on after the block
 
 

@@ -29,8 +29,8 @@ class ProcessAdmin(ReadOnlyHistoryAdmin):
 
 @admin.register(Plan)
 class PlanAdmin(ReadOnlyHistoryAdmin):
-    list_display = ("title", "kind", "process", "conformance_review_due")
-    list_filter = ("kind", "conformance_review_due")
+    list_display = ("title", "kind", "process", "conformance_review_due", "archived_at")
+    list_filter = ("kind", "conformance_review_due", ("archived_at", admin.EmptyFieldListFilter))
     list_select_related = ("process",)
 
 

@@ -35,6 +35,8 @@ class PlansConfig(AppConfig):
                 "flag_conformance_review": _("flagged a conformance review"),
                 "set_distribution": _("set the distribution list"),
                 "name_process_owner": _("named the process owner"),
+                "archive": _("archived the plan"),
+                "restore": _("restored the plan from the archive"),
                 # Do
                 "start_implementation": _("started the implementation"),
                 "milestone_done": _("completed a milestone"),

@@ -50,15 +50,37 @@ class PlanFilter(django_filters.FilterSet):
         ),
     )
     conformance_review_due = django_filters.BooleanFilter(label=_("Conformance review due"))
+    archived = django_filters.ChoiceFilter(
+        label=_("Archived plans"),
+        choices=[("include", _("In use and archived")), ("only", _("Archived only"))],
+        method="filter_archived",
+        empty_label=_("In use only"),
+        help_text=_("Archived plans are left out unless asked for."),
+    )
 
     class Meta:
         model = Plan
-        fields = ["q", "status", "kind", "process", "owner", "conformance_review_due"]
+        fields = ["q", "status", "kind", "process", "owner", "conformance_review_due", "archived"]
 
     # The filters the plans page offers (the API offers all). A search field
     # rather than a list of every process and owner: the page stays small
     # with a thousand plans.
-    PAGE_FILTERS = ("q", "status", "kind")
+    PAGE_FILTERS = ("q", "status", "kind", "archived")
+
+    def __init__(self, data=None, *args, **kwargs):
+        # Bound even without parameters, so that the default (plans in use)
+        # applies to the plans page as to the API.
+        super().__init__(data if data is not None else {}, *args, **kwargs)
+
+    def filter_queryset(self, queryset):
+        # Without `archived`, lists show the plans in use (its method runs
+        # only when a value is given).
+        if not self.form.cleaned_data.get("archived"):
+            queryset = queryset.filter(archived_at__isnull=True)
+        return super().filter_queryset(queryset)
+
+    def filter_archived(self, queryset, name, value):
+        return queryset.filter(archived_at__isnull=False) if value == "only" else queryset
 
     def filter_search(self, queryset, name, value):
         """Every word must occur in the title, the process name or the owner's name."""

@@ -37,7 +37,7 @@ def _editable_plans(user):
         content_type=ContentType.objects.get_for_model(Plan),
         permission__codename="change_plan",
     )
-    return Plan.objects.filter(
+    return Plan.objects.active().filter(  # an archived plan changes no more
         pk__in=granted.annotate(plan_pk=Cast("object_pk", IntegerField())).values("plan_pk")
     )
 

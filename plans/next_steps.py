@@ -198,4 +198,6 @@ def next_step(version, *, user=None, state=None, waiting=None):
     """Who acts next on `version` and since when. `user`: the reader (named
     "you"); `state`: its `loop_state` when the caller has it; `waiting`: the
     number of recipients who have not acknowledged, when the caller counted them."""
+    if version.status in (Status.DRAFT, Status.APPROVED) and version.plan.archived_at is not None:
+        return NextStep("", _("The plan is archived: nothing waits for anyone until a manager restores it."))
     return step_for(version, version.status, user=user, state=state, waiting=waiting)

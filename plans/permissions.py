@@ -21,6 +21,8 @@ pages render their buttons from them, the API its `available_actions`.
 """
 
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
@@ -93,12 +95,23 @@ def holds_change_permission(user, plan):
     return cache[user.pk]
 
 
+def archived_refusal(plan):
+    """An archived plan changes no more (until a manager restores it)."""
+    if plan.archived_at is None:
+        return ""
+    return _("This plan is archived since %(date)s: a manager restores it before it changes again.") % {
+        "date": date_format(timezone.localtime(plan.archived_at), "DATE_FORMAT")
+    }
+
+
 def edit_refusal(user, plan):
     """Why `user` may not change `plan`, or '' if he or she may."""
     if not user.is_authenticated:
         return _("Log in to change plans.")
     if is_read_only(user):
         return _("Auditors read plans but cannot change them.")
+    if plan.archived_at is not None:
+        return archived_refusal(plan)
     if not holds_change_permission(user, plan):
         if plan.is_smp:
             return _("Only the SMP's updating responsibility can change the service management plan.")
@@ -147,7 +160,7 @@ def manage_processes_refusal(user, *, creating=False):
 def communicate_refusal(user, version):
     if is_read_only(user) or user not in version.responsible(Responsibility.Kind.COMMUNICATION):
         return _("Only the plan's communication responsibility communicates it.")
-    return ""
+    return archived_refusal(version.plan)
 
 
 def can_communicate(user, version):
@@ -238,6 +251,56 @@ def revise_refusal(user, plan, latest=None):
     return ""
 
 
+def archiver_refusal(user):
+    """Who archives a plan: a manager."""
+    if not is_manager(user) or is_read_only(user):
+        return _("Only a manager archives a plan.")
+    return ""
+
+
+def restorer_refusal(user):
+    """Who restores an archived plan: a manager."""
+    if not is_manager(user) or is_read_only(user):
+        return _("Only a manager restores an archived plan.")
+    return ""
+
+
+def archive_refusal(user, plan, versions=None):
+    """A plan with an approved version is never deleted: a manager archives it
+    when its process is retired, once nothing about it waits for a decision.
+    The SMP and the CSI principle stay in force: they are revised instead."""
+    refusal = archiver_refusal(user)
+    if refusal:
+        return refusal
+    if plan.archived_at is not None:
+        return _("This plan is archived already.")
+    if plan.process_id is None:
+        return _(
+            "The service management plan and the CSI principle stay in force: revise them instead of "
+            "archiving them."
+        )
+    versions = versions if versions is not None else plan._versions()
+    waiting = next((v for v in versions if v.status in PlanVersion.AWAITING_DECISION), None)
+    if waiting is not None:
+        return _(
+            "Version %(number)s waits for its review or approval: withdraw the submission or decide on it "
+            "before archiving the plan."
+        ) % {"number": waiting.number}
+    if plan.handovers.filter(status=Handover.Status.PROPOSED).exists():
+        return _("A handover of this plan waits for its receivers: they accept or decline it first.")
+    return ""
+
+
+def restore_refusal(user, plan):
+    """A manager puts an archived plan back in use."""
+    refusal = restorer_refusal(user)
+    if refusal:
+        return refusal
+    if plan.archived_at is None:
+        return _("This plan is not archived.")
+    return ""
+
+
 def confirm_conformance_refusal(user, plan, current=None):
     refusal = edit_refusal(user, plan)
     if refusal:
@@ -269,6 +332,14 @@ def plan_actions(user, plan, *, versions=None):
     actions.add("confirm_conformance", reason=confirm_conformance_refusal(user, plan, current))
     actions.add("distribution", reason=distribution_refusal(user, plan))
     actions.add("history", reason=history_refusal(user))
+    # Archiving is a manager's action: to others it is not offered (no reason given).
+    manager = is_manager(user)
+    if plan.archived_at is None:
+        # The SMP and the CSI principle are revised, never archived: not offered.
+        manager = manager and plan.process_id is not None
+        actions.add("archive", manager, reason=archive_refusal(user, plan, versions) if manager else "")
+    else:
+        actions.add("restore", manager, reason=restore_refusal(user, plan) if manager else "")
     return actions
 
 
@@ -414,6 +485,8 @@ def implementation_refusal(user, plan, holders=None):
     operators and proposes a handover (D2, D3)."""
     if not user.is_authenticated or is_read_only(user):
         return _("Auditors read the implementation but cannot change it.")
+    if plan.archived_at is not None:
+        return archived_refusal(plan)
     holders = holders if holders is not None else implementation_holders(plan)
     if user not in holders:
         names = ", ".join(str(u) for u in holders) or _("nobody yet")

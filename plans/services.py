@@ -10,6 +10,7 @@ is a `RuleViolation` with its message.
 
 from django.contrib.auth import get_user_model
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -579,6 +580,7 @@ def flag_conformance_reviews(*, smp_version, actor):
     stale = (
         Plan.objects.select_for_update(of=("self",))
         .filter(kind=Plan.Kind.PROCESS, conforms_to__isnull=False, conformance_review_due=False)
+        .filter(archived_at__isnull=True)  # an archived plan is flagged when it is restored
         .exclude(conforms_to=smp_version)
         .select_related("process__owner", "conforms_to")
         .prefetch_related("process__deputies")
@@ -896,4 +898,118 @@ def confirm_conformance(*, plan, actor, comment=""):
         changes={"conforms_to": smp_version, "conformance_review_due": False},
         comment=comment or _("Conforms to SMP version %(number)s.") % {"number": smp_version.number},
         resolves=("conformance_review",),
+    )
+
+
+# -- archiving --------------------------------------------------------------------
+
+
+def _people_of(plan):
+    """Who works on `plan`: its process owner and deputies and everyone its
+    newest version names."""
+    people = {}
+    if plan.process_id:
+        for user in (plan.process.owner, *plan.process.deputies.all()):
+            people[user.pk] = user
+    latest = plan.versions.order_by("-number").first()
+    for responsibility in latest.responsibilities.select_related("user") if latest else ():
+        people.setdefault(responsibility.user_id, responsibility.user)
+    return [user for user in people.values() if user.is_active]
+
+
+@atomic_as_actor
+def archive_plan(*, plan, actor, reason):
+    """A plan with an approved version is never deleted (its versions, decisions
+    and reports are evidence): a manager archives it when its process is
+    retired, saying why. An archived plan changes no more and is reminded of
+    nothing; everything it holds stays readable."""
+    reason = (reason or "").strip()
+
+    def check(locked):
+        refusal = permissions.archive_refusal(actor, locked)
+        if refusal:
+            raise (
+                NotAllowed
+                if permissions.archiver_refusal(actor)
+                else Conflict
+                if locked.archived_at is not None
+                else RuleViolation
+            )(refusal)
+        if not reason:
+            raise RuleViolation(_("Say why the plan is archived: the reason stays on the plan for auditors."))
+
+    return transition(
+        plan,
+        actor=actor,
+        action="archive",
+        field=None,
+        check=check,
+        related=("process__owner",),
+        changes=lambda p: {"archived_at": timezone.now(), "archived_by": actor, "archive_reason": reason},
+        comment=reason,
+        withdraws=("conformance_review",),
+        notices=lambda p: [
+            Notice(
+                recipients=[u for u in _people_of(p) if u.pk != actor.pk],
+                subject=_("Plan archived: %(plan)s") % {"plan": p},
+                body=_(
+                    "%(actor)s archived %(plan)s: it changes no more and nobody is reminded of its reviews. "
+                    "Its versions and decisions stay readable."
+                )
+                % {"actor": actor, "plan": p}
+                + _comment_line(reason),
+                url=p.get_absolute_url(),
+            )
+        ],
+    )
+
+
+@atomic_as_actor
+def restore_plan(*, plan, actor, comment=""):
+    """A manager puts an archived plan back in use: it changes again and its
+    reviews are reminded again. If the SMP changed meanwhile, its conformance
+    is reviewed (P5)."""
+    smp = current_smp()
+    smp_version = smp.current_version if smp else None
+
+    def check(locked):
+        refusal = permissions.restore_refusal(actor, locked)
+        if refusal:
+            raise (NotAllowed if permissions.restorer_refusal(actor) else Conflict)(refusal)
+
+    def changes(locked):
+        values = {"archived_at": None, "archived_by": None, "archive_reason": ""}
+        if smp_version is not None and locked.conforms_to_id not in (None, smp_version.pk):
+            values["conformance_review_due"] = True
+        return values
+
+    return transition(
+        plan,
+        actor=actor,
+        action="restore",
+        field=None,
+        check=check,
+        related=("process__owner",),
+        changes=changes,
+        comment=comment,
+        notices=lambda p: [
+            Notice(
+                recipients=[u for u in _people_of(p) if u.pk != actor.pk],
+                subject=_("Plan restored: %(plan)s") % {"plan": p},
+                body=_("%(actor)s restored %(plan)s from the archive: it is in use again.")
+                % {"actor": actor, "plan": p}
+                + (
+                    " "
+                    + _(
+                        "It conforms to an older version of the service management plan: review its conformance."
+                    )
+                    if p.conformance_review_due
+                    else ""
+                )
+                + _comment_line(comment),
+                url=p.get_absolute_url(),
+                about=p if p.conformance_review_due else None,
+                task="conformance_review" if p.conformance_review_due else "",
+            )
+        ],
     )

@@ -23,7 +23,7 @@ def contribute(user, context):
     panels, stats = context["panels"], context.setdefault("stats", [])
     today = timezone.localdate()
 
-    schedules = ReviewSchedule.objects.filter(next_planned_on__lte=today + timedelta(days=SOON_DAYS))
+    schedules = ReviewSchedule.objects.in_use().filter(next_planned_on__lte=today + timedelta(days=SOON_DAYS))
     if not reads_everything(user) or not (permissions.is_manager(user) or permissions.is_read_only(user)):
         schedules = schedules.filter(
             Q(reviewer=user) | Q(plan__process__owner=user) | Q(plan__process__deputies=user)

@@ -116,7 +116,8 @@ def reviews_to_plan(user):
     if is_manager(user):
         whose |= Q(plan__kind=Plan.Kind.SMP)
     schedules = (
-        ReviewSchedule.objects.filter(next_planned_on__lte=today + timedelta(days=SCHEDULE_DAYS))
+        ReviewSchedule.objects.in_use()
+        .filter(next_planned_on__lte=today + timedelta(days=SCHEDULE_DAYS))
         .filter(whose)
         .exclude(open_review)
         .select_related("plan__process", "reviewer")

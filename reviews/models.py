@@ -66,7 +66,11 @@ class Measurement(models.Model):
                 condition=Q(period_end__gte=models.F("period_start")), name="period_in_order"
             ),
         ]
-        indexes = [models.Index(fields=["kpi_key", "period_end"])]
+        indexes = [
+            models.Index(fields=["kpi_key", "period_end"]),
+            # The API's list, the latest first.
+            models.Index(fields=["period_end", "id"], name="measurement_latest_idx"),
+        ]
 
     def __str__(self):
         return f"{self.kpi.metric}: {self.value} ({self.period_start} – {self.period_end})"
@@ -80,6 +84,10 @@ class Measurement(models.Model):
 
 
 class ReviewScheduleQuerySet(models.QuerySet):
+    def in_use(self):
+        """The schedules of plans in use: an archived plan is reviewed no more."""
+        return self.filter(plan__archived_at__isnull=True)
+
     def overdue(self, today=None):
         return self.filter(next_planned_on__lt=today or timezone.localdate())
 
@@ -229,7 +237,21 @@ class Review(ControlledDocument):
                 condition=Q(period_end__gte=models.F("period_start")), name="review_period_in_order"
             ),
         ]
-        indexes = [models.Index(fields=["status", "planned_on"])]
+        indexes = [
+            models.Index(fields=["status", "planned_on"]),
+            # The lists of reviews, the latest planned first (the model's ordering).
+            models.Index(fields=["planned_on", "id"], name="review_planned_idx"),
+            # The latest approved reviews (the reports panel of the dashboard).
+            models.Index(fields=["status", "approved_at"], name="review_status_approved_idx"),
+            # Staff read the approved reviews of the plans they read: the set of
+            # their ids from the index alone, not from the wide rows.
+            models.Index(fields=["status", "plan", "id"], name="review_visible_idx"),
+            # The open review of a schedule (C2: "Reviews to plan" excludes the
+            # schedules that have one): the few open reviews, not every review.
+            models.Index(
+                fields=["schedule"], condition=~Q(status="approved"), name="review_open_by_schedule_idx"
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -449,7 +471,11 @@ class Finding(ControlledContent):
     class Meta:
         ordering = ["review", "number"]
         constraints = [models.UniqueConstraint(fields=["review", "number"], name="one_number_per_finding")]
-        indexes = [models.Index(fields=["grade", "status"])]
+        indexes = [
+            models.Index(fields=["grade", "status"]),
+            # The findings register, the newest first.
+            models.Index(fields=["raised_at", "id"], name="finding_raised_idx"),
+        ]
 
     def __str__(self):
         return f"{self.code}: {self.get_grade_display()}"
@@ -502,7 +528,11 @@ class ReviewAction(ControlledContent):
 
     class Meta:
         ordering = ["review", "due_on", "pk"]
-        indexes = [models.Index(fields=["status", "due_on"])]
+        indexes = [
+            models.Index(fields=["status", "due_on"]),
+            # The API's list, by due date.
+            models.Index(fields=["due_on", "id"], name="reviewaction_due_idx"),
+        ]
 
     def __str__(self):
         return self.description[:80]
@@ -527,7 +557,7 @@ class Addendum(models.Model):
 
     class Meta:
         ordering = ["review", "written_at", "pk"]
-        verbose_name_plural = "addenda"
+        verbose_name_plural = _("addenda")
 
     def __str__(self):
         return f"Addendum to {self.review} by {self.author}"

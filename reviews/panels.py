@@ -30,7 +30,7 @@ def plan_review_panel(request, plan):
         "template": "reviews/_plan_panel.html",
         "plan": plan,
         "schedule": schedule,
-        "overdue": schedule is not None and schedule.next_planned_on < today,
+        "overdue": schedule is not None and schedule.next_planned_on < today and plan.archived_at is None,
         "last_review": last,
         "open_review": open_review,
         "may_schedule": not permissions.schedule_refusal(request.user, plan),
@@ -44,7 +44,12 @@ def plan_review_panel(request, plan):
 def plan_list_badges(user, plans):
     """A badge for each listed plan in force whose review is overdue, or that has no schedule."""
     plans = list(plans)
-    in_force = {p.pk for p in plans if any(v.status in PlanVersion.IN_FORCE for v in p._versions())}
+    # An archived plan is reviewed no more: nothing is due for it.
+    in_force = {
+        p.pk
+        for p in plans
+        if p.archived_at is None and any(v.status in PlanVersion.IN_FORCE for v in p._versions())
+    }
     due = dict(
         ReviewSchedule.objects.filter(plan__in=[p.pk for p in plans])
         .values_list("plan_id")

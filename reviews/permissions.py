@@ -72,9 +72,9 @@ def plan_review_refusal(user, kind, *, plan=None):
         return _("Auditors carry out internal audits; they do not plan process reviews.")
     if plan is None or plan.process_id is None:
         return _("A process review reviews one process plan: choose it.")
-    if owns_process(user, plan.process) or is_manager(user):
-        return ""
-    return _("Only the owner or a deputy of %(process)s plans its reviews.") % {"process": plan.process}
+    if not (owns_process(user, plan.process) or is_manager(user)):
+        return _("Only the owner or a deputy of %(process)s plans its reviews.") % {"process": plan.process}
+    return plan_permissions.archived_refusal(plan)
 
 
 def audit_independence_refusal(auditor, processes):
@@ -222,11 +222,11 @@ def schedule_refusal(user, plan):
         return _("Auditors read review schedules but do not change them.")
     if plan.is_smp:
         return "" if is_manager(user) else _("Top management keeps the review schedule of the SMP.")
-    if owns_process(user, plan.process) or is_manager(user):
-        return ""
-    return _("Only the owner or a deputy of %(process)s keeps its review schedule.") % {
-        "process": plan.process
-    }
+    if not (owns_process(user, plan.process) or is_manager(user)):
+        return _("Only the owner or a deputy of %(process)s keeps its review schedule.") % {
+            "process": plan.process
+        }
+    return plan_permissions.archived_refusal(plan)
 
 
 def measurement_refusal(user, kpi):

@@ -48,7 +48,9 @@ class ScheduleReminders:
         )
         plan_url = _url_maker("plans:detail", "#review-schedule")
         deputies_of = Process.deputies.through.objects
-        schedules = ReviewSchedule.objects.filter(next_planned_on__lte=today + timedelta(days=horizon))
+        schedules = ReviewSchedule.objects.in_use().filter(
+            next_planned_on__lte=today + timedelta(days=horizon)
+        )
         fields = (
             "next_planned_on",
             "reviewer_id",
@@ -150,7 +152,8 @@ def calendar_events(user):
             )
         )
     schedules = (
-        ReviewSchedule.objects.filter(Q(reviewer=user) | Q(plan__process__owner=user))
+        ReviewSchedule.objects.in_use()
+        .filter(Q(reviewer=user) | Q(plan__process__owner=user))
         .distinct()
         .select_related("plan")
     )

@@ -36,3 +36,16 @@ def test_business_permissions_are_read_once_per_user(manager, django_assert_num_
         has_business_permission(manager, "plans.approve_plan")
         has_business_permission(manager, "plans.add_process")
         has_business_permission(manager, "plans.change_plan")
+
+
+@pytest.mark.django_db
+def test_the_superuser_flag_does_not_lift_an_auditors_read_only_role(api_for):
+    """An auditor who also administers the portal (the superuser flag) still changes
+    nothing of the SMS: asked to propose an improvement, the answer is a 403."""
+    auditor = UserFactory(username="root-auditor", is_superuser=True, roles=[roles.AUDITOR])
+
+    assert roles.is_read_only(auditor)
+    response = api_for(auditor).post(
+        "/api/v1/improvements/", {"title": "An idea", "description": "Why."}, format="json"
+    )
+    assert response.status_code == 403 and "Auditors" in response.json()["detail"]

@@ -5,9 +5,10 @@ process). Every page and every action; a refused action changes nothing."""
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
-from improvements import services
-from improvements.models import Improvement, Project, ProjectMilestone
+from improvements import permissions, services
+from improvements.models import BaselineValue, Improvement, Project, ProjectMilestone, ResultValue
 from reviews.models import Finding
 
 from .test_views_improvements import approve_with_baseline, implemented_with_result
@@ -190,3 +191,56 @@ def test_the_permission_matrix_of_every_page_per_role(request, role, scenario, c
         if watched and expected == 302 and watched() == before:
             wrong.append(f"{page}: allowed, yet nothing changed")
     assert not wrong, f"{role}: " + "; ".join(wrong)
+
+
+# The pages whose form is refused to whom the matrix refuses it, and why.
+FORM_PAGES = {
+    "edit": lambda user, s: permissions.edit_refusal(user, s["proposed"]),
+    "baseline": lambda user, s: permissions.act_refusal(user, s["approved"]),
+    "nonconformity": lambda user, s: permissions.act_refusal(user, s["in_implementation"]),
+    "result": lambda user, s: permissions.act_refusal(user, s["to_evaluate"]),
+    "project_create": lambda user, s: permissions.project_refusal(user),
+    "project_edit": lambda user, s: permissions.project_refusal(user, s["project"]),
+    "project_milestone": lambda user, s: permissions.project_refusal(user, s["project"]),
+}
+# Whatever a refused form holds: nothing, or nonsense.
+ANY_FORM = [{}, {"revision": "latest", "title": "", "value": "ninety", "due_on": "soon", "step": "manual"}]
+
+
+def _act_state():
+    return (
+        list(Improvement.objects.order_by("pk").values_list("status", "revision", "title", "root_cause")),
+        BaselineValue.objects.count(),
+        ResultValue.objects.count(),
+        list(Project.objects.order_by("pk").values_list("name", "ends_on")),
+        ProjectMilestone.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_refused_form_says_why_whatever_it_holds(request, role, scenario, client_for):
+    """Whom the matrix refuses a form is refused its POST too, with the reason (403),
+    whatever the form holds: never which field is missing. Staff, who may not read
+    the project, get a 404."""
+    user = request.getfixturevalue(role)
+    client = client_for(user)
+    requests = _requests(scenario)
+    before = _act_state()
+    wrong = []
+    for page, reason in FORM_PAGES.items():
+        expected = EXPECTED[page][role]
+        if expected not in (403, 404):
+            continue
+        url = requests[page][1]
+        why = escape(reason(user, scenario)) if expected == 403 else ""
+        for data in ANY_FORM:
+            response = client.post(url, data)
+            html = response.content.decode()
+            if response.status_code != expected:
+                wrong.append(f"{page} {data}: {response.status_code}, expected {expected}")
+            elif expected == 403 and not (why and why in html):
+                wrong.append(f"{page} {data}: refused without saying why")
+            elif "This field is required" in html:
+                wrong.append(f"{page} {data}: told which field is missing")
+    assert not wrong, f"{role}: " + "; ".join(wrong)
+    assert _act_state() == before

@@ -281,7 +281,7 @@ def edit(request, number):
     form = ImprovementForm(request.POST, initial=_initial(improvement), improvement=improvement)
     outcome = attempt(form)
     saved = None
-    if form.is_valid():
+    if outcome.allows(permissions.edit_refusal(request.user, improvement)) and form.is_valid():
         data = form.cleaned_data
         scope, processes = form.changed_scope(improvement)
         with outcome:
@@ -366,6 +366,9 @@ def baseline(request, number):
         if improvement.baseline_accepted_at is not None:
             return redirect(f"{improvement.get_absolute_url()}#comparison")
         return _not_offered(request, improvement, actions.baseline)
+    refusal = permissions.act_refusal(request.user, improvement) if request.method == "POST" else ""
+    if refusal:  # who may not act is told why, whatever was sent
+        return _refused(request, improvement, refusal)
     step = request.POST.get("step") if request.method == "POST" else None
     measured = BaselineFromMeasurementsForm(
         request.POST if step == "measurements" else None, improvement=improvement
@@ -446,7 +449,8 @@ def nonconformity(request, number):
     form = NonconformityForm(request.POST or None, initial=initial)
     outcome = attempt(form)
     saved = None
-    if request.method == "POST" and form.is_valid():
+    may_act = request.method == "POST" and outcome.allows(permissions.act_refusal(request.user, improvement))
+    if may_act and form.is_valid():
         data = dict(form.cleaned_data)
         with outcome:
             services.record_nonconformity_handling(
@@ -495,7 +499,8 @@ def result(request, number):
         }
     form = ResultForm(request.POST or None, initial=initial, improvement=improvement)
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    may_act = request.method == "POST" and outcome.allows(permissions.act_refusal(request.user, improvement))
+    if may_act and form.is_valid():
         data = form.cleaned_data
         with outcome:
             services.record_result(

@@ -99,7 +99,7 @@ def project_edit(request, pk=None):
             initial.update(improvements=[carried.pk], name=carried.title[:200])
     form = ProjectForm(request.POST or None, initial=initial, improvements=_candidates(request, project))
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and outcome.allows(refusal) and form.is_valid():
         data = form.cleaned_data
         with outcome:
             saved = services.save_project(
@@ -154,7 +154,7 @@ def milestone_create(request, pk):
         data.setdefault("done_on", timezone.localdate().isoformat())
     form = MilestoneForm(data)
     outcome = attempt(form)
-    if form.is_valid():
+    if outcome.allows(permissions.project_refusal(request.user, project)) and form.is_valid():
         with outcome:
             services.save_project_milestone(
                 project=project, actor=request.user, milestone=milestone, **form.cleaned_data

@@ -25,7 +25,7 @@ Kind = Responsibility.Kind
 
 # The actions on a plan that the API offers as endpoints; `plan_actions` also
 # answers for pages the API does not have (the change history).
-PLAN_API_ACTIONS = ("edit", "revise", "confirm-conformance", "distribution")
+PLAN_API_ACTIONS = ("edit", "revise", "confirm-conformance", "distribution", "archive", "restore")
 
 REVISION_HELP = _("The version's revision this change is based on; a stale one is refused with 409.")
 
@@ -52,6 +52,16 @@ class VersionRefSerializer(serializers.ModelSerializer):
 class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(
         required=False, allow_blank=True, default="", help_text=_("Recorded with the decision.")
+    )
+
+
+class ArchiveSerializer(serializers.Serializer):
+    # Required by the rule in services.archive_plan, which says so with its own message.
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Required: why the plan is archived (e.g. the process is retired); kept on the plan."),
     )
 
 
@@ -466,9 +476,19 @@ class PlanSerializer(serializers.ModelSerializer):
     )
     distribution_users = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     distribution_groups = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    archived_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "When a manager archived the plan (null while it is in use); archived plans change no more."
+        ),
+    )
+    archived_by = PersonSerializer(read_only=True, allow_null=True)
+    archive_reason = serializers.CharField(read_only=True, help_text=_("Why the plan was archived."))
     available_actions = serializers.SerializerMethodField(
         help_text=_(
-            "What you may do with the plan now (edit, revise, confirm-conformance, distribution); "
+            "What you may do with the plan now (edit, revise, confirm-conformance, distribution, archive, "
+            "restore); "
             "only in the representation of one plan (null in lists)."
         ),
     )
@@ -496,6 +516,9 @@ class PlanSerializer(serializers.ModelSerializer):
             "versions",
             "distribution_users",
             "distribution_groups",
+            "archived_at",
+            "archived_by",
+            "archive_reason",
             "created_by",
             "created_at",
             "available_actions",

@@ -4,7 +4,9 @@ responsibilities and acknowledgements.
 Reads are filtered by `Plan.objects.visible_to` / `PlanVersion.objects.visible_to`
 (lists never show what a user may not see; anything else is a 404); the
 page-shaped reads are the selectors the pages use too (`plans.selectors`).
-Every change validates its input with a serializer and calls one function of
+Every change asks who may first (a `plans.permissions` predicate, so that
+somebody who may not act gets a 403 whatever the body, never a 400), then
+validates its input with a serializer and calls one function of
 `plans.services`, which checks its rule; a broken rule propagates as
 `RuleViolation` and `pdca.api.exception_handler` turns it into
 `{"detail": ..., "errors": {field: [...]}}` with 400, 403 or 409.
@@ -16,10 +18,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
 from pdca.api import ServiceViewSet, refusals
+from pdca.exceptions import NotAllowed
 
 from .. import permissions, services
 from ..filters import PlanFilter
@@ -28,6 +31,7 @@ from ..selectors import VERSION_STATE, plans_visible_to, versions_with_content
 from .filters import AcknowledgementFilter, VersionFilter
 from .serializers import (
     AcknowledgementSerializer,
+    ArchiveSerializer,
     CommentSerializer,
     CompareQuerySerializer,
     ComparisonSerializer,
@@ -47,6 +51,21 @@ from .serializers import (
     comparison,
 )
 
+
+def _refuse(refusal):
+    """Who may act is asked before what was sent is read: who may not gets the
+    403 with the reason whatever the body, and learns nothing from a 400."""
+    if refusal:
+        raise NotAllowed(refusal)
+
+
+def _refuse_read_only(user):
+    """Auditors change no plan: told so before the body (and the plan or
+    version it names) is read. `edit_refusal` says so before it asks for a plan."""
+    if permissions.is_read_only(user):
+        raise NotAllowed(permissions.edit_refusal(user, None))
+
+
 # -- processes -----------------------------------------------------------------
 
 
@@ -59,6 +78,13 @@ class ProcessPermissions(DjangoModelPermissions):
         "GET": ["%(app_label)s.view_%(model_name)s"],
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
+
+    def has_permission(self, request, view):
+        # Who may name owners is asked before the body is read (403, not 400).
+        if request.method not in SAFE_METHODS and request.user.is_authenticated:
+            creating = request.method == "POST"
+            _refuse(permissions.manage_processes_refusal(request.user, creating=creating))
+        return super().has_permission(request, view)
 
 
 class ProcessViewSet(
@@ -121,6 +147,10 @@ class ObjectiveViewSet(viewsets.ModelViewSet):
             .prefetch_related("kpis")
         )
 
+    def create(self, request, *args, **kwargs):
+        _refuse_read_only(request.user)
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         self._save(serializer, objective=None)
 
@@ -157,6 +187,10 @@ class KpiViewSet(viewsets.ModelViewSet):
             return Kpi.objects.none()
         visible = PlanVersion.objects.visible_to(self.request.user)
         return Kpi.objects.filter(objective__version__in=visible).select_related("objective__version__plan")
+
+    def create(self, request, *args, **kwargs):
+        _refuse_read_only(request.user)
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         self._save(serializer, kpi=None)
@@ -264,6 +298,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         version = self.get_object()
+        _refuse(permissions.edit_refusal(request.user, version.plan))
         comment = self._valid(CommentSerializer)["comment"]
         services.submit_plan(version=version, actor=request.user, comment=comment)
         return self._respond(version)
@@ -278,6 +313,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         version = self.get_object()
+        _refuse(permissions.withdraw_refusal(request.user, version))
         comment = self._valid(CommentSerializer)["comment"]
         services.withdraw_submission(version=version, actor=request.user, comment=comment)
         return self._respond(version)
@@ -291,6 +327,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
         version = self.get_object()
+        _refuse(permissions.review_refusal(request.user, version))
         comment = self._valid(CommentSerializer)["comment"]
         services.review_plan(version=version, actor=request.user, comment=comment)
         return self._respond(version)
@@ -306,6 +343,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         version = self.get_object()
+        _refuse(permissions.approval_refusal(request.user, version))
         comment = self._valid(CommentSerializer)["comment"]
         services.approve_plan(version=version, actor=request.user, comment=comment)
         return self._respond(version)
@@ -319,6 +357,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request, pk=None):
         version = self.get_object()
+        _refuse(permissions.request_changes_refusal(request.user, version))
         services.request_changes(
             version=version, actor=request.user, comment=self._valid(RequestChangesSerializer)["comment"]
         )
@@ -332,6 +371,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def communicate(self, request, pk=None):
         version = self.get_object()
+        _refuse(permissions.communicate_refusal(request.user, version))
         services.communicate_plan(
             version=version, actor=request.user, comment=self._valid(CommentSerializer)["comment"]
         )
@@ -393,7 +433,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     permission_classes = [permissions.PlanAccess]
     # Checked by the services: revise/confirm by the plan's editors, the distribution
     # list also by its communication responsibility.
-    transition_actions = {"revise", "confirm_conformance", "distribution"}
+    transition_actions = {"revise", "confirm_conformance", "distribution", "archive", "restore"}
     filterset_class = PlanFilter  # the one filter of plan lists, as on the plans page
     ordering_fields = ["title", "kind", "created_at"]
 
@@ -415,6 +455,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
         "and conforms to its version in force (P1).",
     )
     def create(self, request):
+        _refuse_read_only(request.user)
         data = self._valid(PlanCreateSerializer)
         plan = services.create_process_plan(
             process=data["process"], actor=request.user, title=data.get("title", "")
@@ -447,6 +488,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     @action(detail=True, methods=["post"])
     def revise(self, request, pk=None):
         plan = self.get_object()
+        _refuse(permissions.edit_refusal(request.user, plan))
         comment = self._valid(CommentSerializer)["comment"]
         draft = services.revise_plan(plan=plan, actor=request.user, comment=comment)
         version = versions_with_content(PlanVersion.objects.visible_to(request.user)).get(pk=draft.pk)
@@ -464,10 +506,38 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     @action(detail=True, methods=["post"], url_path="confirm-conformance")
     def confirm_conformance(self, request, pk=None):
         plan = self.get_object()
+        _refuse(permissions.edit_refusal(request.user, plan))
         services.confirm_conformance(
             plan=plan, actor=request.user, comment=self._valid(CommentSerializer)["comment"]
         )
         return self._respond(plan)
+
+    @extend_schema(
+        request=ArchiveSerializer,
+        responses=PLAN_RESPONSES,
+        description="A manager archives a process plan whose process is retired, saying why (plans with "
+        "approved versions are never deleted). Refused while a version waits for a decision or a handover "
+        "for its receivers; the plan then changes no more and its reviews are reminded no more.",
+    )
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        plan = self.get_object()
+        _refuse(permissions.archiver_refusal(request.user))
+        reason = self._valid(ArchiveSerializer)["reason"]
+        return self._respond(services.archive_plan(plan=plan, actor=request.user, reason=reason))
+
+    @extend_schema(
+        request=CommentSerializer,
+        responses=PLAN_RESPONSES,
+        description="A manager puts an archived plan back in use; a plan that conforms to an older SMP "
+        "version is flagged for a conformance review (P5).",
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        plan = self.get_object()
+        _refuse(permissions.restorer_refusal(request.user))
+        comment = self._valid(CommentSerializer)["comment"]
+        return self._respond(services.restore_plan(plan=plan, actor=request.user, comment=comment))
 
     @extend_schema(
         request=DistributionSerializer,
@@ -477,6 +547,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     @action(detail=True, methods=["put"])
     def distribution(self, request, pk=None):
         plan = self.get_object()
+        _refuse(permissions.distribution_refusal(request.user, plan))
         data = self._valid(DistributionSerializer)
         services.set_distribution(plan=plan, actor=request.user, users=data["users"], groups=data["groups"])
         return self._respond(plan)

@@ -2,7 +2,9 @@
 
 Same rules as the browser: reads are limited to visible plans, every change
 goes through plans.do.services, whose RuleViolation the project's
-exception handler turns into JSON. Every input goes through a serializer
+exception handler turns into JSON. Who may act is asked first (a
+`plans.permissions` predicate): who may not gets a 403 with the reason,
+whatever the body. Every input then goes through a serializer
 (`ServiceViewSet._valid`): a JSON array, `null` or a value of the wrong type
 is a 400 with a message per field before any service runs, never a 500.
 What a user may do now comes from `plans.permissions.implementation_actions`
@@ -16,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
 
 from pdca.api import ServiceViewSet, refusals
 from pdca.exceptions import NotAllowed
@@ -31,6 +34,21 @@ User = get_user_model()
 
 def _person(user):
     return PersonSerializer(user).data
+
+
+def _refuse(refusal):
+    """Who may act is asked before what was sent is read: who may not gets the
+    403 with the reason whatever the body, and learns nothing from a 400."""
+    if refusal:
+        raise NotAllowed(refusal)
+
+
+def _refuse_read_only(user):
+    """Auditors change no implementation: told so before the body (and the
+    plan it names) is read. `implementation_refusal` says so before it asks
+    for the plan."""
+    if permissions.is_read_only(user):
+        raise NotAllowed(permissions.implementation_refusal(user, None))
 
 
 # -- implementations -----------------------------------------------------------------
@@ -168,6 +186,7 @@ class ImplementationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Se
     )
     def partial_update(self, request, pk=None):
         plan = self.get_object()
+        _refuse(permissions.implementation_refusal(request.user, plan))
         data = self._valid(ImplementationStatusChangeSerializer)
         implementation.change_implementation_status(
             plan=plan, actor=request.user, status=data["implementation_status"], comment=data["comment"]
@@ -184,9 +203,7 @@ class ImplementationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Se
     def assign_operator(self, request, pk=None):
         plan = self.get_object()
         # Who may comes first: somebody who may not assign learns nothing about KPIs or people.
-        refusal = permissions.implementation_refusal(request.user, plan)
-        if refusal:
-            raise NotAllowed(refusal)
+        _refuse(permissions.implementation_refusal(request.user, plan))
         data = self._valid(KpiOperatorAssignmentSerializer)
         kpi = get_object_or_404(Kpi, pk=data["kpi"], objective__version__plan=plan)
         operator = None
@@ -258,6 +275,17 @@ class MilestoneViewSet(
             return Milestone.objects.none()
         visible = Plan.objects.visible_to(self.request.user).values("pk")
         return Milestone.objects.filter(plan__in=visible).select_related("owner", "plan")
+
+    def create(self, request, *args, **kwargs):
+        _refuse_read_only(request.user)
+        return super().create(request, *args, **kwargs)
+
+    def check_object_permissions(self, request, obj):
+        # Every change of a milestone (PUT, PATCH, DELETE, done): the implementation
+        # responsibility, asked as the milestone is found, before the body is read.
+        super().check_object_permissions(request, obj)
+        if request.method not in SAFE_METHODS:
+            _refuse(permissions.implementation_refusal(request.user, obj.plan))
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -412,6 +440,10 @@ class HandoverViewSet(
             .prefetch_related("receivers")
         )
 
+    def create(self, request, *args, **kwargs):
+        _refuse_read_only(request.user)
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = implementation.propose_handover(
@@ -432,6 +464,7 @@ class HandoverViewSet(
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         handover = self.get_object()
+        _refuse(permissions.handover_decision_refusal(request.user, handover, gettext("accept")))
         data = self._valid(HandoverAcceptSerializer)
         implementation.accept_handover(handover=handover, actor=request.user, comment=data["comment"])
         return self._respond(handover)
@@ -445,6 +478,7 @@ class HandoverViewSet(
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         handover = self.get_object()
+        _refuse(permissions.handover_decision_refusal(request.user, handover, gettext("decline")))
         data = self._valid(HandoverDeclineSerializer)
         implementation.decline_handover(handover=handover, actor=request.user, reason=data["reason"])
         return self._respond(handover)

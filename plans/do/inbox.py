@@ -46,7 +46,10 @@ def milestones_due(user):
     today = timezone.localdate()
     milestones = (
         Milestone.objects.filter(
-            owner=user, done_on__isnull=True, due_on__lte=today + timedelta(MILESTONE_DAYS)
+            owner=user,
+            done_on__isnull=True,
+            due_on__lte=today + timedelta(MILESTONE_DAYS),
+            plan__archived_at__isnull=True,
         )
         .select_related("plan__process")
         .order_by("due_on", "pk")
@@ -78,9 +81,23 @@ def kpis_without_operator(user):
         objective__version__status__in=PlanVersion.IN_FORCE,
         assignment__isnull=True,
     )
+    # Only the plans `user` may hold the implementation responsibility of: named
+    # for it in a version, or a receiver of an accepted handover (a superset,
+    # narrowed below by the rule itself), not every plan's versions and people.
+    may_hold = Exists(
+        Responsibility.objects.filter(
+            version__plan=OuterRef("pk"), kind=Responsibility.Kind.IMPLEMENTATION, user=user
+        )
+    ) | Exists(
+        Handover.receivers.through.objects.filter(
+            handover__plan=OuterRef("pk"), handover__status=Handover.Status.ACCEPTED, user=user
+        )
+    )
     plans = (
-        Plan.objects.filter(implementation_status=Plan.ImplementationStatus.IN_IMPLEMENTATION)
+        Plan.objects.active()
+        .filter(implementation_status=Plan.ImplementationStatus.IN_IMPLEMENTATION)
         .filter(Exists(missing))
+        .filter(may_hold)
         .select_related("process")
         .annotate(
             missing_operators=Count(

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from plans.models.plan import Kpi, Plan
@@ -14,7 +15,8 @@ from plans.models.plan import Kpi, Plan
 class MilestoneQuerySet(models.QuerySet):
     def overdue(self, today=None):
         today = today or timezone.localdate()
-        return self.filter(done_on__isnull=True, due_on__lt=today)
+        # An archived plan's open milestones are overdue for nobody.
+        return self.filter(done_on__isnull=True, due_on__lt=today, plan__archived_at__isnull=True)
 
 
 class Milestone(models.Model):
@@ -25,7 +27,7 @@ class Milestone(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="milestones")
     due_on = models.DateField()
     done_on = models.DateField(null=True, blank=True)
-    evidence = models.TextField(blank=True, help_text="What shows that the milestone is reached.")
+    evidence = models.TextField(blank=True, help_text=_("What shows that the milestone is reached."))
 
     objects = MilestoneQuerySet.as_manager()
     history = HistoricalRecords()
@@ -59,7 +61,7 @@ class KpiAssignment(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "KPI operator"
+        verbose_name = _("KPI operator")
 
     def __str__(self):
         return f"{self.kpi}: {self.operator}"
@@ -87,7 +89,7 @@ class Handover(models.Model):
     receivers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="received_handovers")
     handover_on = models.DateField(default=timezone.localdate)
     open_points = models.TextField(blank=True)
-    documents = models.TextField(blank=True, help_text="The documents handed over, one per line.")
+    documents = models.TextField(blank=True, help_text=_("The documents handed over, one per line."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
     proposed_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(

@@ -61,6 +61,7 @@ def overview_queryset(user):
     today = timezone.localdate()
     return (
         Plan.objects.visible_to(user)
+        .active()  # a retired process is implemented no more
         .filter(kind=Plan.Kind.PROCESS)
         .select_related("process__owner")
         .annotate(

@@ -164,6 +164,24 @@ def _refused_to_non_holder(request, plan):
     return render(request, "plans/implementation/detail.html", _page_context(request, plan), status=403)
 
 
+def _detail_with_refused_form(request, plan, status, **forms):
+    """The implementation page with a refused form on it. Where the page does not
+    show that form (the implementation is not started, or a handover waits),
+    what refused it is said on top instead: every refusal is seen."""
+    context = _page_context(request, plan, **forms)
+    shown = (
+        context["may_manage"]
+        and context["communicated"]
+        and plan.implementation_status != Plan.ImplementationStatus.NOT_STARTED
+        and not ("handover_form" in forms and context["pending_handover"])
+    )
+    if not shown:
+        for form in forms.values():
+            for error in form.non_field_errors() or [e for errors in form.errors.values() for e in errors]:
+                messages.error(request, error)
+    return render(request, "plans/implementation/detail.html", context, status=status)
+
+
 def milestone_edit(request, pk, milestone_id=None):
     plan = _visible_plan(request, pk)
     milestone = get_object_or_404(Milestone, pk=milestone_id, plan=plan) if milestone_id else None
@@ -171,9 +189,10 @@ def milestone_edit(request, pk, milestone_id=None):
     if refused:
         return refused
     form = MilestoneForm(request.POST or None, instance=milestone)
+    outcome = attempt(form)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with attempt(form):
+        with outcome:
             implementation.save_milestone(
                 plan=plan,
                 actor=request.user,
@@ -188,17 +207,12 @@ def milestone_edit(request, pk, milestone_id=None):
             return _back(plan, "#milestones")
     if milestone is None and request.method == "POST":
         # The new-milestone form sits on the implementation page: show it there with its errors.
-        return render(
-            request,
-            "plans/implementation/detail.html",
-            _page_context(request, plan, milestone_form=form),
-            status=400,
-        )
+        return _detail_with_refused_form(request, plan, outcome.status, milestone_form=form)
     return render(
         request,
         "plans/implementation/milestone_form.html",
         {"plan": plan, "form": form, "milestone": milestone},
-        status=400 if request.method == "POST" else 200,
+        status=outcome.status,
     )
 
 
@@ -259,9 +273,10 @@ def handover_propose(request, pk):
     if refused:
         return refused
     form = HandoverForm(request.POST, exclude_user=request.user)
+    outcome = attempt(form)
     if form.is_valid():
         data = form.cleaned_data
-        with attempt(form):
+        with outcome:
             implementation.propose_handover(
                 plan=plan,
                 actor=request.user,
@@ -277,12 +292,7 @@ def handover_propose(request, pk):
                 % {"names": names},
             )
             return _back(plan, "#handover")
-    return render(
-        request,
-        "plans/implementation/detail.html",
-        _page_context(request, plan, handover_form=form),
-        status=400,
-    )
+    return _detail_with_refused_form(request, plan, outcome.status, handover_form=form)
 
 
 @require_POST

@@ -44,7 +44,7 @@ class Process(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "processes"
+        verbose_name_plural = _("processes")
 
     def __str__(self):
         return self.name
@@ -61,6 +61,10 @@ class PlanQuerySet(models.QuerySet):
             Exists(PlanVersion.objects.filter(plan=OuterRef("pk"), communicated_at__isnull=False))
             | _involved(user, plan=OuterRef("pk"), process=OuterRef("process_id"))
         )
+
+    def active(self):
+        """Plans in use: not archived."""
+        return self.filter(archived_at__isnull=True)
 
     def with_current(self, user=None):
         """Plans with their newest versions, process and owner, in a fixed number
@@ -96,7 +100,7 @@ class Plan(models.Model):
         on_delete=models.PROTECT,
         related_name="process_plans",
         limit_choices_to={"kind": "smp"},
-        verbose_name="service management plan",
+        verbose_name=_("service management plan"),
     )
     # P1/P5: the SMP version this plan currently conforms to. Set when a version
     # of the plan is approved, and when its owner confirms conformance to a
@@ -109,10 +113,10 @@ class Plan(models.Model):
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="distributed_plans",
-        verbose_name="distribution list (people)",
+        verbose_name=_("distribution list (people)"),
     )
     distribution_groups = models.ManyToManyField(
-        Group, blank=True, related_name="distributed_plans", verbose_name="distribution list (roles)"
+        Group, blank=True, related_name="distributed_plans", verbose_name=_("distribution list (roles)")
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -129,6 +133,16 @@ class Plan(models.Model):
     )
     implementation_started_at = models.DateTimeField(null=True, blank=True)
     in_operation_since = models.DateTimeField(null=True, blank=True)
+
+    # A plan is never deleted once it has an approved version: when its process
+    # is retired, a manager archives it. An archived plan keeps every version,
+    # decision and report, changes no more and is reminded of nothing; a
+    # manager can restore it.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    archive_reason = models.TextField(blank=True)
 
     objects = PlanQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["created_at"])
@@ -159,6 +173,10 @@ class Plan(models.Model):
     @property
     def is_smp(self):
         return self.kind == self.Kind.SMP
+
+    @property
+    def is_archived(self):
+        return self.archived_at is not None
 
     @property
     def is_csi_principle(self):
@@ -311,13 +329,15 @@ class PlanVersion(ControlledDocument):
         blank=True,
         on_delete=models.PROTECT,
         related_name="conforming_versions",
-        help_text="The SMP version this process plan was written against (P1).",
+        help_text=_("The SMP version this process plan was written against (P1)."),
     )
     # P3: the named reviewer reviews before the approver decides; one person
     # may do both only if the plan says so.
     reviewer_may_approve = models.BooleanField(
         default=False,
-        help_text="The same person may be named reviewer and approver, and then reviews and approves at once.",
+        help_text=_(
+            "The same person may be named reviewer and approver, and then reviews and approves at once."
+        ),
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
@@ -452,7 +472,7 @@ class Responsibility(ControlledContent):
 
     class Meta:
         ordering = ["version", "kind", "user__last_name"]
-        verbose_name_plural = "responsibilities"
+        verbose_name_plural = _("responsibilities")
         constraints = [
             models.UniqueConstraint(
                 fields=["version", "kind", "user"], name="one_responsibility_per_user_and_kind"
@@ -471,7 +491,7 @@ class Objective(ControlledContent):
     DOCUMENT_LOOKUP = "version"
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="objectives")
-    code = models.CharField(max_length=20, help_text="A short reference such as O1, kept across versions.")
+    code = models.CharField(max_length=20, help_text=_("A short reference such as O1, kept across versions."))
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     traces_to = models.ForeignKey(
@@ -480,7 +500,7 @@ class Objective(ControlledContent):
         blank=True,
         on_delete=models.PROTECT,
         related_name="traced_by",
-        help_text="The SMP objective this objective serves.",
+        help_text=_("The SMP objective this objective serves."),
     )
 
     history = HistoricalRecords()
@@ -526,7 +546,7 @@ class Kpi(ControlledContent):
 
     class Meta:
         ordering = ["objective", "pk"]
-        verbose_name = "KPI"
+        verbose_name = _("KPI")
 
     def __str__(self):
         return f"{self.metric} ({'≥' if self.direction == self.Direction.HIGHER else '≤'} {self.target:g} {self.unit})"

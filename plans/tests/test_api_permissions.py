@@ -2,10 +2,13 @@
 (retrieve, PATCH a section, submit, approve). A refusal changes nothing."""
 
 import pytest
+from django.urls import reverse
 
+from accounts import roles
+from accounts.tests.factories import UserFactory
 from pdca.models import Decision
 from plans import services
-from plans.models import PlanVersion
+from plans.models import PlanVersion, Process
 from plans.tests import factories
 
 Status = PlanVersion.Status
@@ -169,3 +172,28 @@ def test_anonymous_requests_are_refused(api_client, process_plan):
     response = api_client.post(f"/api/v1/versions/{version.pk}/submit/")
     assert response.status_code in (401, 403)
     assert PlanVersion.objects.get(pk=version.pk).status == Status.DRAFT
+
+
+@pytest.mark.django_db
+def test_the_superuser_flag_gives_no_business_action(api_for, client_for, plans, owner):
+    """The administrator with the superuser flag reads every plan, but neither decides
+    on one nor names process owners: 403 with the reason, in the API and on the page."""
+    root = UserFactory(username="root", is_superuser=True, is_staff=True, roles=[roles.ADMINISTRATOR])
+    plan = plans["own"]
+    version = plan.latest_version
+    factories.submit_and_review(version, owner)
+    before = _snapshot(version)
+    api = api_for(root)
+    assert api.get(f"/api/v1/versions/{version.pk}/").status_code == 200
+    for url, body in (
+        (f"/api/v1/versions/{version.pk}/approve/", {}),
+        (f"/api/v1/versions/{version.pk}/request-changes/", {"comment": "No."}),
+        ("/api/v1/processes/", {"name": "Problem management", "owner": root.pk}),
+    ):
+        response = api.post(url, body, format="json")
+        assert response.status_code == 403, (url, response.content)
+        assert response.json()["detail"], url
+    page = client_for(root).post(reverse("plans:transition", args=[plan.pk, 1, "approve"]))
+    assert page.status_code == 403 and "Only a manager can approve plans." in page.content.decode()
+    assert _snapshot(version) == before
+    assert not Process.objects.filter(name="Problem management").exists()

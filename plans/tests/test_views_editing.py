@@ -381,8 +381,10 @@ def test_a_process_owner_creates_the_plan_of_his_process(smp, owner, other_owner
     page = client.get(reverse("plans:create"))
     assert list(page.context["form"].fields["process"].queryset) == [mine]
 
+    # Refused for who he is (403, the reason on the page), not told that it is no choice of his.
     refused = client.post(reverse("plans:create"), {"process": theirs.pk})
-    assert refused.status_code == 200 and not Plan.objects.filter(process=theirs).exists()
+    assert refused.status_code == 403 and not Plan.objects.filter(process=theirs).exists()
+    assert "Only the owner or a deputy of Release management can create its plan." in refused.content.decode()
 
     response = client.post(reverse("plans:create"), {"process": mine.pk, "title": ""})
     plan = Plan.objects.get(process=mine)

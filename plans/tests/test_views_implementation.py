@@ -105,6 +105,32 @@ def test_handover_journey_in_the_browser(client, owner, operators, implementing_
 
 
 @pytest.mark.django_db
+def test_a_refusal_of_a_form_the_page_does_not_show_is_said_on_top(
+    client_for, owner, operators, implementing_plan
+):
+    """A handover already waits, so the page offers no second one: the refusal of a
+    second proposal is said on top (409), not left on a form nobody sees. Likewise a
+    milestone refused before the implementation started, when the page shows no
+    milestone form yet."""
+    implementation.propose_handover(plan=implementing_plan, actor=owner, receivers=operators[:1])
+    client = client_for(owner)
+    response = client.post(
+        _url(implementing_plan, "handover/"), {"receivers": [operators[1].pk], "handover_on": "2030-01-31"}
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert 'class="message message--error"' in html and "already waiting for its receivers" in html
+    assert Handover.objects.count() == 1
+
+    Plan.objects.filter(pk=implementing_plan.pk).update(implementation_status="not_started")
+    response = client.post(_url(implementing_plan, "milestones/new/"), {"title": "Typed", "due_on": "soon"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Add a milestone" not in html and 'class="message message--error"' in html
+    assert Milestone.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_decline_needs_a_reason_in_the_browser(client, owner, operators, implementing_plan):
     handover = implementation.propose_handover(plan=implementing_plan, actor=owner, receivers=operators)
     client.force_login(operators[1])

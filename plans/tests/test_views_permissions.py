@@ -5,9 +5,10 @@ know the plan) and changes nothing."""
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from pdca.models import Decision
-from plans import services
+from plans import permissions, services
 from plans.models import PlanVersion
 from plans.tests import factories
 
@@ -207,3 +208,51 @@ def test_transitions_answer_only_to_post(process_plan, owner):
     client = browser_for(owner)
     assert client.get(reverse("plans:transition", args=[process_plan.pk, 1, "submit"])).status_code == 405
     assert client.post(reverse("plans:transition", args=[process_plan.pk, 1, "explode"])).status_code == 404
+
+
+# Whatever a refused form holds: nothing, or nonsense.
+ANY_FORM = [{}, {"revision": "latest", "text": "x", "title": "", "target": "high", "users": "everybody"}]
+
+
+@pytest.mark.parametrize("role", ["other_owner", "manager", "auditor", "staff"])
+def test_a_refused_edit_form_says_why_whatever_it_holds(role, plans, users):
+    """Who reads the draft but may not change it is told why (403) whatever the form
+    holds, never which field is missing; staff, who may not read it, get a 404."""
+    plan = plans["incident"]
+    version = plan.latest_version
+    objective = version.objectives.first()
+    kpi = objective.kpis.first()
+    user = users[role]
+    editing = escape(permissions.edit_refusal(user, plan))
+    pages = {
+        reverse("plans:section_edit", args=[plan.pk, 1, "purpose"]): editing,
+        reverse("plans:responsibilities", args=[plan.pk, 1]): editing,
+        reverse("plans:objective_create", args=[plan.pk, 1]): editing,
+        reverse("plans:objective_edit", args=[plan.pk, 1, objective.pk]): editing,
+        reverse("plans:kpi_create", args=[plan.pk, 1, objective.pk]): editing,
+        reverse("plans:kpi_edit", args=[plan.pk, 1, kpi.pk]): editing,
+        reverse("plans:distribution", args=[plan.pk]): escape(permissions.distribution_refusal(user, plan)),
+    }
+    client = browser_for(user)
+    before = (
+        snapshot(plan),
+        list(version.objectives.values_list("title", flat=True)),
+        list(objective.kpis.values_list("metric", "target")),
+        list(plan.distribution_users.all()),
+    )
+    for url, why in pages.items():
+        for data in ANY_FORM:
+            response = client.post(url, data)
+            if role == "staff":
+                assert response.status_code == 404, (url, data, response.status_code)
+                continue
+            html = response.content.decode()
+            assert response.status_code == 403, (url, data, response.status_code)
+            assert why and why in html, (url, data)
+            assert "This field is required" not in html and "Enter a whole number" not in html, (url, data)
+    assert (
+        snapshot(plan),
+        list(version.objectives.values_list("title", flat=True)),
+        list(objective.kpis.values_list("metric", "target")),
+        list(plan.distribution_users.all()),
+    ) == before

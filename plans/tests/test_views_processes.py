@@ -107,3 +107,25 @@ def test_process_list_searches_the_process_and_owner_names(client_for, manager, 
     assert names(other_owner.last_name) == {"Capacity management"}
     assert names("management") == {"Change management", "Capacity management"}
     assert "No process matches" in client.get("/plans/processes/", {"q": "nothing"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_see_on_the_processes_page_only_the_plans_they_may_read(
+    client_for, communicated_plan, staff, other_owner, manager
+):
+    """Staff read the plan communicated to them, not another process's draft: the
+    draft is neither named nor linked, nobody's e-mail address is shown, and no
+    button offers what only managers do."""
+    draft = factories.draft_process_plan(other_owner, manager, name="Change management")
+    response = client_for(staff).get("/plans/processes/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'href="{communicated_plan.get_absolute_url()}"' in html
+    assert "Change management" in html and str(other_owner) in html  # the process and its owner
+    assert f'href="{draft.get_absolute_url()}"' not in html and draft.title not in html
+    assert "not yet communicated" in html
+    assert other_owner.email not in html and communicated_plan.process.owner.email not in html
+    assert "/plans/processes/new/" not in html and f"/plans/processes/{draft.process_id}/" not in html
+    # A manager reads the draft and manages the processes.
+    html = client_for(manager).get("/plans/processes/").content.decode()
+    assert f'href="{draft.get_absolute_url()}"' in html and "/plans/processes/new/" in html

@@ -6,10 +6,11 @@ is kept beside the saved text."""
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from pdca.exceptions import Conflict
 from pdca.pages import add_refusal_to_form, attempt
-from plans import services
+from plans import permissions, services
 from plans.forms import KpiForm, ObjectiveForm, ResponsibilitiesForm, SectionForm
 from plans.models import Kpi
 
@@ -23,7 +24,7 @@ def section_edit(request, pk, number, section):
     definition = next((d for d in plan.section_definitions if d[0] == section), None)
     if definition is None:
         raise Http404("This plan has no such section.")
-    _, title, guidance = definition
+    title, guidance = definition[1:]
     context = {"plan": plan, "version": version, "section": section, "title": title}
     form_kwargs = {"section_title": title, "guidance": guidance}
 
@@ -38,7 +39,7 @@ def section_edit(request, pk, number, section):
 
     form = SectionForm(request.POST, **form_kwargs)
     outcome = attempt(form)
-    if form.is_valid():
+    if outcome.allows(permissions.edit_refusal(request.user, plan)) and form.is_valid():
         text = form.cleaned_data["text"]
         if "preview" in request.POST:
             context["preview"] = text
@@ -50,7 +51,7 @@ def section_edit(request, pk, number, section):
                     expected_revision=form.cleaned_data["revision"],
                     sections={section: text},
                 )
-                messages.success(request, f"“{title}” is saved.")
+                messages.success(request, _("“%(title)s” is saved.") % {"title": title})
                 return redirect(f"{version.get_absolute_url()}#section-{section}")
             if isinstance(outcome.refusal, Conflict):
                 version.refresh_from_db()
@@ -87,7 +88,8 @@ def responsibilities_edit(request, pk, number):
     else:
         form = ResponsibilitiesForm(request.POST, plan=plan)
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    may_edit = request.method == "POST" and outcome.allows(permissions.edit_refusal(request.user, plan))
+    if may_edit and form.is_valid():
         with outcome:
             services.set_responsibilities(
                 version=version,
@@ -96,7 +98,7 @@ def responsibilities_edit(request, pk, number):
                 expected_revision=form.cleaned_data["revision"],
                 reviewer_may_approve=form.cleaned_data["reviewer_may_approve"],
             )
-            messages.success(request, "The responsibilities are saved.")
+            messages.success(request, _("The responsibilities are saved."))
             return redirect(f"{version.get_absolute_url()}#responsibilities")
     missing = [label for kind, label in plan.responsibility_kinds if not any(r.kind == kind for r in current)]
     return render(
@@ -132,7 +134,8 @@ def objective_edit(request, pk, number, objective_id=None):
     else:
         form = ObjectiveForm(request.POST, version=version)
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    may_edit = request.method == "POST" and outcome.allows(permissions.edit_refusal(request.user, plan))
+    if may_edit and form.is_valid():
         data = form.cleaned_data
         with outcome:
             saved = services.save_objective(
@@ -147,7 +150,12 @@ def objective_edit(request, pk, number, objective_id=None):
             )
             messages.success(
                 request,
-                f"Objective {saved.code} is saved." + ("" if objective else " Give it at least one KPI."),
+                (
+                    _("Objective %(code)s is saved.")
+                    if objective
+                    else _("Objective %(code)s is saved. Give it at least one KPI.")
+                )
+                % {"code": saved.code},
             )
             return redirect(f"{version.get_absolute_url()}#objective-{saved.code}")
     return render(
@@ -182,7 +190,11 @@ def objective_delete(request, pk, number, objective_id):
         )
     with attempt() as outcome:
         services.delete_objective(objective=objective, actor=request.user)
-        messages.success(request, f"Objective {objective.code} is removed from version {version.number}.")
+        messages.success(
+            request,
+            _("Objective %(code)s is removed from version %(number)s.")
+            % {"code": objective.code, "number": version.number},
+        )
         return redirect(f"{version.get_absolute_url()}#objectives")
     return render(
         request,
@@ -222,7 +234,8 @@ def kpi_edit(request, pk, number, objective_id=None, kpi_id=None):
     else:
         form = KpiForm(request.POST)
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    may_edit = request.method == "POST" and outcome.allows(permissions.edit_refusal(request.user, plan))
+    if may_edit and form.is_valid():
         with outcome:
             data = dict(form.cleaned_data)
             services.save_kpi(
@@ -232,7 +245,7 @@ def kpi_edit(request, pk, number, objective_id=None, kpi_id=None):
                 expected_revision=data.pop("revision"),
                 **data,
             )
-            messages.success(request, f"The KPI of objective {objective.code} is saved.")
+            messages.success(request, _("The KPI of objective %(code)s is saved.") % {"code": objective.code})
             return redirect(f"{version.get_absolute_url()}#objective-{objective.code}")
     return render(
         request,
@@ -261,7 +274,9 @@ def kpi_delete(request, pk, number, kpi_id):
         )
     with attempt() as outcome:
         services.delete_kpi(kpi=kpi, actor=request.user)
-        messages.success(request, f"The KPI is removed from objective {kpi.objective.code}.")
+        messages.success(
+            request, _("The KPI is removed from objective %(code)s.") % {"code": kpi.objective.code}
+        )
         return redirect(f"{version.get_absolute_url()}#objective-{kpi.objective.code}")
     return render(
         request,

@@ -73,6 +73,14 @@ def approval_queue(request):
 # -- creating a process plan ------------------------------------------------------
 
 
+def _create_refusal(request):
+    """Who may create the plan of the process posted, asked before the form is
+    validated: somebody who may not is told why, not that it is no choice of his."""
+    posted = request.POST.get("process", "")
+    process = Process.objects.filter(pk=posted).first() if posted.isdigit() else None
+    return permissions.create_process_plan_refusal(request.user, process) if process else ""
+
+
 def plan_create(request):
     """P1: a process owner starts the plan of a process that has none."""
     processes = permissions.processes_to_plan_for(
@@ -80,7 +88,7 @@ def plan_create(request):
     )
     form = ProcessPlanCreateForm(request.POST or None, processes=processes)
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and outcome.allows(_create_refusal(request)) and form.is_valid():
         with outcome:
             plan = services.create_process_plan(
                 process=form.cleaned_data["process"], actor=request.user, title=form.cleaned_data["title"]
@@ -183,6 +191,9 @@ def plan_context(request, plan, versions=None):
         "draft_loop": live[0]["loop"] if draft is not None else None,
         "can_set_distribution": bool(actions.distribution),
         "can_view_history": bool(actions.history),
+        "can_archive": bool(actions.archive),
+        "archive_refusal": actions.archive.reason,
+        "can_restore": bool(actions.restore),
         "recipient_count": len(services.distribution_recipients(plan)) if communicable else 0,
         "decisions": _decisions(plan, versions),
         "communicated": communicated,
@@ -232,7 +243,7 @@ def plan_detail(request, pk):
     return render(request, "plans/plan_detail.html", plan_context(request, plan))
 
 
-def keep_typed(context, typed, live, can_revise=False):
+def keep_typed(context, typed, live, can_revise=False, shown_forms=()):
     """Put the typed comment back in its form; if that form is not on the page
     (the user may not take the action), show the comment with the refusal."""
     context["typed"] = typed
@@ -244,6 +255,7 @@ def keep_typed(context, typed, live, can_revise=False):
         "communicate": any(a["actions"].communicate for a in live),
         "withdraw": any(a["actions"].withdraw for a in live),
         "revise": can_revise,
+        **dict.fromkeys(shown_forms, True),
     }
     context["unshown_comment"] = next(
         (text for name, text in typed.items() if text.strip() and not shown.get(name)), ""
@@ -253,7 +265,8 @@ def keep_typed(context, typed, live, can_revise=False):
 def render_refused_on_plan_page(request, plan, refusal, typed=None):
     context = plan_context(request, plan)
     context["refusal"] = refusal
-    keep_typed(context, typed or {}, context["live"], context["can_revise"])
+    shown_forms = [name for name in ("archive", "restore") if context[f"can_{name}"]]
+    keep_typed(context, typed or {}, context["live"], context["can_revise"], shown_forms)
     return render(request, "plans/plan_detail.html", context, status=refusal.status_code)
 
 
@@ -290,6 +303,36 @@ def confirm_conformance(request, pk):
     return render_refused_on_plan_page(request, plan, outcome.refusal, {"confirm_conformance": comment})
 
 
+@require_POST
+def plan_archive(request, pk):
+    """A manager archives a plan whose process is retired (it is never deleted)."""
+    plan = visible_plan(request, pk)
+    reason = request.POST.get("reason", "")
+    with attempt() as outcome:
+        services.archive_plan(plan=plan, actor=request.user, reason=reason)
+        messages.success(
+            request,
+            _(
+                "“%(plan)s” is archived: it changes no more and nobody is reminded of it. A manager can restore it."
+            )
+            % {"plan": plan},
+        )
+        return redirect(plan)
+    return render_refused_on_plan_page(request, plan, outcome.refusal, {"archive": reason})
+
+
+@require_POST
+def plan_restore(request, pk):
+    """A manager puts an archived plan back in use."""
+    plan = visible_plan(request, pk)
+    comment = request.POST.get("comment", "")
+    with attempt() as outcome:
+        plan = services.restore_plan(plan=plan, actor=request.user, comment=comment)
+        messages.success(request, _("“%(plan)s” is in use again.") % {"plan": plan})
+        return redirect(plan)
+    return render_refused_on_plan_page(request, plan, outcome.refusal, {"restore": comment})
+
+
 def distribution_edit(request, pk):
     """P6: the people and roles who receive the plan when it is communicated."""
     plan = visible_plan(request, pk)
@@ -301,7 +344,7 @@ def distribution_edit(request, pk):
         initial={"users": plan.distribution_users.all(), "groups": plan.distribution_groups.all()},
     )
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and outcome.allows(refusal) and form.is_valid():
         with outcome:
             services.set_distribution(
                 plan=plan,

@@ -228,6 +228,10 @@ class MeasurementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     def update(self, request, pk=None):
         _refuse_read_only(request.user)
         measurement = self.get_object()
+        # Who may correct comes first: who may only read learns nothing from a 400.
+        refusal = measurements.correction_refusal(request.user, measurement)
+        if refusal:
+            raise NotAllowed(refusal)
         data = self._valid(MeasurementUpdateSerializer)
         current = {
             "period_start": measurement.period_start,

@@ -238,6 +238,29 @@ def test_c1_a_value_is_corrected_through_the_api_and_a_stale_correction_is_a_409
     assert Measurement.objects.get().value == Decimal("96")
 
 
+def test_c1_who_reads_a_value_but_may_not_correct_it_is_refused_whatever_the_body(
+    api_for, kpi, owner, other_owner, staff, auditor
+):
+    """Staff read the values of the plan communicated to them, another process owner
+    reads every one; neither records this KPI: a 403 with the reason before the body
+    is read, never a 400. Who may correct it is told what is wrong with the body."""
+    measurement = record(kpi, owner, "91")
+    url = f"{URL}{measurement.pk}/"
+    bodies = [[], [{"value": "1"}], None, "text", {}, {"value": "ninety", "period_end": "soon"}]
+    for user in (staff, other_owner, auditor):
+        api = api_for(user)
+        assert api.get(url).status_code == 200, user
+        for method in ("put", "patch"):
+            for payload in bodies:
+                response = getattr(api, method)(url, json.dumps(payload), content_type="application/json")
+                assert response.status_code == 403, (user, method, payload, response.content)
+                assert response.json()["detail"], (user, method, payload)
+    assert Measurement.objects.get().value == Decimal("91")
+    for payload in bodies[:4]:
+        response = api_for(owner).patch(url, json.dumps(payload), content_type="application/json")
+        assert response.status_code == 400 and response.json()["detail"], payload
+
+
 def test_c1_a_value_is_removed_through_the_api_by_those_who_may_record(
     api_for, kpi, owner, auditor, other_owner
 ):

@@ -10,10 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
-from reviews import services
+from reviews import permissions, services
 from reviews.dates import add_months
-from reviews.models import Finding, Review, ReviewSchedule
+from reviews.models import Addendum, Finding, Review, ReviewAction, ReviewSchedule
 from reviews.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -315,3 +316,59 @@ def test_the_calendar_invitation_is_offered_only_while_the_review_is_planned(
     assert invite in client.get(planned_review.get_absolute_url()).content.decode()
     services.start_review(review=planned_review, actor=owner)
     assert invite not in client.get(planned_review.get_absolute_url()).content.decode()
+
+
+# Whatever a refused form holds: nothing, or nonsense.
+ANY_FORM = [
+    {},
+    {"revision": "latest", "grade": "worst", "due_on": "soon", "interval_months": "yearly", "text": ""},
+]
+
+
+@pytest.mark.parametrize("role", ["auditor", "other_owner"])
+def test_a_refused_form_says_why_whatever_it_holds(
+    request, role, client_for, owner, manager, communicated_plan, planned_review
+):
+    """The auditor and another process owner read every review but write none of
+    these: a POST is refused with the reason (403) whatever the form holds, never
+    with which field is missing, and changes nothing."""
+    user = request.getfixturevalue(role)
+    finding = services.save_finding(
+        review=planned_review, actor=owner, grade="minor", description="Late.", evidence="Log."
+    )
+    action = services.save_action(
+        review=planned_review, actor=owner, description="Train.", owner=owner, due_on=timezone.localdate()
+    )
+    approved = factories.approved(factories.process_review(communicated_plan, owner), owner, manager)
+    editing = escape(permissions.edit_refusal(user, planned_review))
+    pages = {
+        reverse("reviews:edit", args=[planned_review.pk]): editing,
+        reverse("reviews:finding_create", args=[planned_review.pk]): editing,
+        reverse("reviews:finding_edit", args=[planned_review.pk, finding.number]): editing,
+        reverse("reviews:action_create", args=[planned_review.pk]): editing,
+        reverse("reviews:action_edit", args=[planned_review.pk, action.pk]): editing,
+        reverse("reviews:addendum", args=[approved.pk]): escape(permissions.addendum_refusal(user, approved)),
+        reverse("reviews:schedule", args=[communicated_plan.pk]): escape(
+            permissions.schedule_refusal(user, communicated_plan)
+        ),
+    }
+
+    def state():
+        return (
+            list(Review.objects.order_by("pk").values_list("status", "revision", "minutes", "held_on")),
+            list(Finding.objects.order_by("pk").values_list("grade", "description", "evidence")),
+            list(ReviewAction.objects.order_by("pk").values_list("description", "owner", "due_on")),
+            list(ReviewSchedule.objects.order_by("pk").values_list("interval_months", "next_planned_on")),
+            Addendum.objects.count(),
+        )
+
+    client = client_for(user)
+    before = state()
+    for url, why in pages.items():
+        for data in ANY_FORM:
+            response = client.post(url, data)
+            html = response.content.decode()
+            assert response.status_code == 403, (url, data, response.status_code)
+            assert why and why in html, (url, data)
+            assert "This field is required" not in html and "Enter a whole number" not in html, (url, data)
+    assert state() == before

@@ -269,7 +269,7 @@ def review_edit(request, pk):
     form = ReviewForm(request.POST)
     outcome = attempt(form)
     saved = None
-    if form.is_valid():
+    if outcome.allows(permissions.edit_refusal(request.user, review)) and form.is_valid():
         data = dict(form.cleaned_data)
         with outcome:
             services.update_review(
@@ -410,7 +410,8 @@ def finding_edit(request, pk, number=None):
         }
     form = FindingForm(request.POST or None, initial=initial, processes=_review_processes(review))
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    may_edit = request.method == "POST" and outcome.allows(permissions.edit_refusal(request.user, review))
+    if may_edit and form.is_valid():
         data = form.cleaned_data
         with outcome:
             saved = services.save_finding(review=review, actor=request.user, finding=finding, **data)
@@ -420,7 +421,7 @@ def finding_edit(request, pk, number=None):
         request,
         "reviews/finding_form.html",
         {"review": review, "form": form, "finding": finding, "clauses": CLAUSES},
-        status=outcome.status if request.method != "POST" or form.is_valid() else 400,
+        status=outcome.status,
     )
 
 
@@ -466,7 +467,8 @@ def action_edit(request, pk, action_id=None):
         initial["finding"] = request.GET["finding"]
     form = ActionForm(request.POST or None, initial=initial, review=review)
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    may_edit = request.method == "POST" and outcome.allows(permissions.edit_refusal(request.user, review))
+    if may_edit and form.is_valid():
         with outcome:
             services.save_action(review=review, actor=request.user, action=action, **form.cleaned_data)
             messages.success(request, _("The action is saved."))
@@ -475,7 +477,7 @@ def action_edit(request, pk, action_id=None):
         request,
         "reviews/action_form.html",
         {"review": review, "form": form, "action": action},
-        status=outcome.status if request.method != "POST" or form.is_valid() else 400,
+        status=outcome.status,
     )
 
 
@@ -519,7 +521,7 @@ def addendum_create(request, pk):
         return _refused(request, review, refusal)
     form = AddendumForm(request.POST or None)
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and outcome.allows(refusal) and form.is_valid():
         with outcome:
             services.add_addendum(review=review, actor=request.user, text=form.cleaned_data["text"])
             messages.success(request, _("The addendum is added to the approved review."))

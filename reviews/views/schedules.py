@@ -36,7 +36,7 @@ def schedule_edit(request, plan_id):
         }
     form = ScheduleForm(request.POST or None, initial=initial)
     outcome = attempt(form)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and outcome.allows(refusal) and form.is_valid():
         data = form.cleaned_data
         with outcome:
             services.save_schedule(plan=plan, actor=request.user, **data)
@@ -46,10 +46,9 @@ def schedule_edit(request, plan_id):
                 % {"plan": plan, "n": data["interval_months"], "date": f"{data['next_planned_on']:%d %b %Y}"},
             )
             return redirect(f"{plan.get_absolute_url()}#review-schedule")
-    status = outcome.status if outcome.refused else (400 if request.method == "POST" else 200)
     return render(
         request,
         "reviews/schedule_form.html",
         {"plan": plan, "schedule": schedule, "form": form},
-        status=status,
+        status=outcome.status,
     )
