@@ -57,7 +57,7 @@ def contribute(user, context):
                 {
                     "value": overdue_count,
                     "label": _("reviews overdue"),
-                    "url": reverse("reviews:calendar"),
+                    "url": reverse("reviews:calendar") + "#overdue-heading",  # the calendar's list of them
                     "tone": "danger",
                 }
             )

@@ -372,3 +372,23 @@ def test_a_refused_form_says_why_whatever_it_holds(
             assert why and why in html, (url, data)
             assert "This field is required" not in html and "Enter a whole number" not in html, (url, data)
     assert state() == before
+
+
+def test_the_overdue_tile_leads_to_the_calendars_list_of_overdue_reviews(
+    client_for, manager, owner, communicated_plan
+):
+    services.save_schedule(
+        plan=communicated_plan,
+        actor=owner,
+        interval_months=12,
+        next_planned_on=timezone.localdate() - datetime.timedelta(days=3),
+        reviewer=owner,
+    )
+    client = client_for(manager)
+    tile = next(
+        s for s in client.get(reverse("dashboard")).context["stats"] if s["label"] == "reviews overdue"
+    )
+    assert tile["value"] == 1
+    path, anchor = tile["url"].split("#")
+    page = client.get(path).content.decode()
+    assert f'id="{anchor}"' in page and "Overdue reviews" in page
