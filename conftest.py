@@ -19,6 +19,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the dashboard keeps its panels per
+    person and data version (`pdca.dashboard`), and ids repeat across tests
+    whose transactions were rolled back."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def manager(db):
     return UserFactory(username="manager", first_name="Morgan", last_name="Meyer", roles=[roles.MANAGER])

@@ -66,8 +66,15 @@ class User(AbstractUser):
         """The model permissions ("app_label.codename") the user holds through
         a role or directly, read in one query; the superuser flag adds none
         (see `accounts.roles.has_business_permission`)."""
+        # Two uncorrelated IN sets, not an OR over joins: PostgreSQL joined every
+        # user's groups for it (15 ms at 9,000 users), on every page that asks.
+        through_groups = Group.permissions.through.objects.filter(group__in=self.groups.values("pk"))
+        through_user = self.user_permissions.through.objects.filter(user=self)
         rows = (
-            Permission.objects.filter(Q(group__user=self) | Q(user=self))
+            Permission.objects.filter(
+                Q(pk__in=through_groups.values("permission_id"))
+                | Q(pk__in=through_user.values("permission_id"))
+            )
             .values_list("content_type__app_label", "codename")
             .distinct()
         )

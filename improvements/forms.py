@@ -2,14 +2,19 @@
 improvements/services.py, whose refusals the pages show on these forms (so
 most fields are optional here and the service says what is missing)."""
 
+from decimal import Decimal
+from functools import lru_cache
+
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts import people
 from accounts.pickers import PersonField
 from pdca.quantities import target_text
+from pdca.widgets import ListCheckboxes, ListSelect, ValuesChoiceIterator
 from plans.models import Kpi, Plan, PlanVersion, Process
 
 from .models import Improvement
@@ -25,10 +30,12 @@ ROOT_CAUSE_METHODS = [
 
 
 def kpis_in_force():
-    """The KPIs of the plan versions in force, with their plan, by plan and metric."""
+    """The KPIs of the plan versions in force, with their plan, by plan and metric
+    (without the versions' texts: thousands of KPIs are offered at scale)."""
     return (
         Kpi.objects.filter(objective__version__status__in=PlanVersion.IN_FORCE)
         .select_related("objective__version__plan")
+        .defer("objective__version__sections", "objective__version__approved_content")
         .order_by("objective__version__plan__title", "metric", "pk")
     )
 
@@ -47,12 +54,39 @@ def kpis_for(improvement):
 
 def kpi_label(kpi):
     """“Plan: metric (≥ 95 %)”: which plan's KPI, and its target."""
-    return f"{kpi.objective.version.plan.title}: {kpi.metric} ({target_text(kpi.direction, kpi.target, kpi.unit)})"
+    return _kpi_label(kpi.objective.version.plan.title, kpi.metric, kpi.direction, kpi.target, kpi.unit)
+
+
+def _kpi_label(plan_title, metric, direction, target, unit):
+    target = _target_text(get_language(), direction, str(target), unit)
+    return f"{plan_title}: {metric} ({target})"
+
+
+@lru_cache(maxsize=1024)
+def _target_text(language, direction, target, unit):
+    """`target_text` (localised) once per target and language: thousands of KPIs share a few."""
+    return target_text(direction, Decimal(target) if target != "None" else None, unit)
 
 
 class KpiChoiceField(forms.ModelChoiceField):
+    # The options are read as values: thousands of KPIs are in force at scale.
+    iterator = ValuesChoiceIterator
+    label_values = ("objective__version__plan__title", "metric", "direction", "target", "unit")
+
     def label_from_instance(self, kpi):
         return kpi_label(kpi)
+
+    def label_from_values(self, *values):
+        return _kpi_label(*values)
+
+
+class ImprovementsChoiceField(forms.ModelMultipleChoiceField):
+    # The options are read as values: thousands of improvements are open at scale.
+    iterator = ValuesChoiceIterator
+    label_values = ("number", "title")
+
+    def label_from_values(self, number, title):
+        return f"I-{number}: {title}"  # as `Improvement.__str__`
 
 
 class KpisChoiceField(forms.ModelMultipleChoiceField):
@@ -101,7 +135,7 @@ class ImprovementForm(forms.Form):
         label=_("Processes affected"),
         queryset=Process.objects.select_related("owner").order_by("name"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=ListCheckboxes,  # every process: a thousand at scale
     )
     owner = PersonField(
         people.RESPONSIBLE,
@@ -126,6 +160,7 @@ class ImprovementForm(forms.Form):
         label=_("KPI it aims at"),
         queryset=Kpi.objects.none(),
         required=False,
+        widget=ListSelect,  # every KPI in force: thousands at scale
         empty_label=_("— none —"),
         help_text=_("Its measurements give the baseline and show the result on a chart."),
     )
@@ -276,11 +311,11 @@ class ProjectForm(forms.Form):
     starts_on = forms.DateField(label=_("Starts on"), required=False, widget=DateInput())
     ends_on = forms.DateField(label=_("Ends on"), required=False, widget=DateInput())
     description = _text(_("Description"), rows=4)
-    improvements = forms.ModelMultipleChoiceField(
+    improvements = ImprovementsChoiceField(
         label=_("Improvements it carries"),
         queryset=Improvement.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=ListCheckboxes,  # the open improvements: thousands at scale
     )
 
     def __init__(self, *args, improvements, **kwargs):

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdca.inbox import Task
+from pdca.inbox import Task, url_maker
 from reviews.models import Finding
 
 from . import selectors
@@ -18,13 +18,13 @@ from .permissions import is_manager, is_read_only
 Status = Improvement.Status
 
 
-def _task(kind, title, improvement, reason, since, actor=""):
+def _task(kind, title, improvement, reason, since, actor="", *, url):
     return Task(
         kind=kind,
         title=title,
         reason=reason,
         since=since,
-        url=improvement.get_absolute_url(),
+        url=url(improvement.number),
         actor_name=str(actor or ""),
         due_on=improvement.required_by,
         object_label=str(improvement),
@@ -37,6 +37,7 @@ def improvements_to_approve(user):
     improvements = (
         selectors.awaiting_decision(user).select_related("raised_by").order_by("-raised_on", "number")
     )
+    url = url_maker("improvements:detail")  # a CSI owner has hundreds of these
     return [
         _task(
             "improvement_approval",
@@ -45,6 +46,7 @@ def improvements_to_approve(user):
             i.justification or i.description,
             i.raised_on,
             i.raised_by,
+            url=url,
         )
         for i in improvements
     ]
@@ -54,6 +56,7 @@ def improvements_to_verify(user):
     """A4, A5: the implemented improvements with achieved values `user` may
     check for effectiveness, and the evaluated ones he or she may close."""
     improvements = selectors.awaiting_verification(user).select_related("owner").order_by("number")
+    url = url_maker("improvements:detail")  # a CSI owner has hundreds of these
     tasks = []
     for i in improvements:
         if i.status == Status.EVALUATED:
@@ -64,7 +67,7 @@ def improvements_to_verify(user):
             title = _("Check the effectiveness of %(improvement)s") % {"improvement": i}
             reason = i.result or _("Implemented; its achieved values are recorded.")
             since = i.implemented_at
-        tasks.append(_task("improvement_verify", title, i, reason, since or i.created_at, i.owner))
+        tasks.append(_task("improvement_verify", title, i, reason, since or i.created_at, i.owner, url=url))
     return tasks
 
 
@@ -116,22 +119,22 @@ def _carry_out_step(improvement):
 
 def improvements_to_carry_out(user):
     """A3, A4: improvements (not nonconformities) waiting for their owner."""
-    tasks = []
+    tasks, url = [], url_maker("improvements:detail")
     for i in _carried_out(user).filter(nonconformity=False):
         title, reason = _carry_out_step(i)
-        tasks.append(
-            _task("improvement_carry_out", title, i, reason, i.approved_at or i.created_at, i.approved_by)
-        )
+        since = i.approved_at or i.created_at
+        tasks.append(_task("improvement_carry_out", title, i, reason, since, i.approved_by, url=url))
     return tasks
 
 
 def nonconformities_to_handle(user):
     """A5: nonconformities waiting for their owner: correction, root cause,
     corrective action, implementation and the achieved result."""
-    tasks = []
+    tasks, url = [], url_maker("improvements:detail")
     for i in _carried_out(user).filter(nonconformity=True):
         title, reason = _carry_out_step(i)
-        tasks.append(_task("nonconformity", title, i, reason, i.approved_at or i.created_at, i.approved_by))
+        since = i.approved_at or i.created_at
+        tasks.append(_task("nonconformity", title, i, reason, since, i.approved_by, url=url))
     return tasks
 
 

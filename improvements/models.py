@@ -148,7 +148,14 @@ class Improvement(models.Model):
     class Meta:
         ordering = ["-number"]
         permissions = [("approve_improvement", "Can approve improvements (CSI owners)")]
-        indexes = [models.Index(fields=["status", "required_by"])]
+        indexes = [
+            models.Index(fields=["status", "required_by"]),
+            # What staff's visibility (`visible_to`) and the register's counts and
+            # choices read of every improvement, without its wide rows.
+            models.Index(
+                fields=["owner", "raised_by", "status", "required_by", "id"], name="improvement_visible_idx"
+            ),
+        ]
 
     def __str__(self):
         return f"I-{self.number}: {self.title}"

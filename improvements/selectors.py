@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.roles import is_read_only, reads_everything
 from pdca.decisions import timeline
+from pdca.widgets import ListSelect
 from plans.models import Process
 
 from . import permissions
@@ -82,14 +83,19 @@ class ImprovementFilter(django_filters.FilterSet):
     scope = django_filters.ChoiceFilter(
         choices=Improvement.Scope.choices, label=gettext_lazy("Scope"), empty_label=gettext_lazy("Any scope")
     )
+    # Hundreds of owners and processes at scale: `ListSelect` writes their options fast.
     owner = django_filters.ModelChoiceFilter(
-        queryset=User.objects.none(), label=gettext_lazy("Owner"), empty_label=gettext_lazy("Anybody")
+        queryset=User.objects.none(),
+        label=gettext_lazy("Owner"),
+        empty_label=gettext_lazy("Anybody"),
+        widget=ListSelect,
     )
     process = django_filters.ModelChoiceFilter(
         field_name="processes",
         queryset=Process.objects.none(),
         label=gettext_lazy("Process"),
         empty_label=gettext_lazy("Any process"),
+        widget=ListSelect,
     )
     source = django_filters.ChoiceFilter(
         choices=Improvement.Source.choices,
@@ -228,10 +234,12 @@ def status_counts(user, filters=None):
     rest = (filters or {}).copy()
     rest.pop("status", None)
     queryset = ImprovementFilter(rest or None, queryset=Improvement.objects.visible_to(user), user=user).qs
+    # No DISTINCT: the filters join nothing that repeats an improvement (one
+    # process at most), and counting distinct ids sorted every group.
     rows = (
         queryset.order_by()
         .values_list("status")
-        .annotate(n=Count("pk", distinct=True), late=Count("pk", filter=_open_overdue(), distinct=True))
+        .annotate(n=Count("pk"), late=Count("pk", filter=_open_overdue()))
     )
     counted = {status: (n, late) for status, n, late in rows}
     counts = [
@@ -239,6 +247,19 @@ def status_counts(user, filters=None):
     ]
     overdue = sum(late for _n, late in counted.values())
     return counts, overdue
+
+
+def listed_count(register, counts):
+    """How many improvements `register` lists, read from the `counts` by status
+    under its other filters (`status_counts`) instead of counting them again."""
+    form = register.filter.form
+    form.is_valid()  # an invalid status is not applied: the register lists every status
+    status = getattr(form, "cleaned_data", {}).get("status") or ""
+    if not status:
+        return sum(count.count for count in counts)
+    if status == ImprovementFilter.OPEN:
+        return sum(count.count for count in counts if count.value in Improvement.OPEN_STATES)
+    return sum(count.count for count in counts if count.value == status)
 
 
 # -- one improvement ---------------------------------------------------------------------------------
@@ -580,9 +601,15 @@ def carried_out_by(user):
     queryset form of `permissions.is_responsible`."""
     if not user.is_authenticated or is_read_only(user):
         return Improvement.objects.none()
-    of_process = Q(scope=Improvement.Scope.PROCESS) & (Q(processes__owner=user) | Q(processes__deputies=user))
-    mine = Improvement.objects.filter(Q(owner=user) | of_process).values("pk")
-    return Improvement.objects.filter(pk__in=mine)
+    # Sets of ids, not an OR over the joins of every improvement with its
+    # processes and their deputies (a scan of the whole register per task source).
+    processes = Process.objects.filter(
+        Q(owner=user) | Q(pk__in=Process.deputies.through.objects.filter(user=user).values("process_id"))
+    )
+    linked = Improvement.processes.through.objects.filter(process__in=processes.values("pk"))
+    return Improvement.objects.filter(
+        Q(owner=user) | Q(scope=Improvement.Scope.PROCESS, pk__in=linked.values("improvement_id"))
+    )
 
 
 def overdue(queryset=None, today=None):

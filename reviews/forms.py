@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import people
 from accounts.pickers import PeopleField, PersonField
+from pdca.widgets import ListCheckboxes, ListSelect
 from plans.models import Plan, Process
 
 from .models import Finding, ReviewInput
@@ -35,12 +36,13 @@ class ReviewPlanForm(forms.Form):
         required=False,
         help_text=_("For a process review: the plan whose version in force is reviewed."),
         empty_label=_("— choose the process plan —"),
+        widget=ListSelect,  # every process plan: a thousand at scale
     )
     processes = forms.ModelMultipleChoiceField(
         label=_("Processes audited"),
         queryset=Process.objects.order_by("name"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=ListCheckboxes,  # every process: a thousand at scale
         help_text=_("For an internal audit: the processes it covers."),
     )
     planned_on = forms.DateField(label=_("Planned for"), widget=DateInput())
@@ -200,5 +202,6 @@ class CalendarFilter(forms.Form):
         queryset=Process.objects.order_by("name"),
         required=False,
         empty_label=_("Any process"),
+        widget=ListSelect,  # every process: a thousand options at scale
     )
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[])

@@ -241,6 +241,8 @@ class Review(ControlledDocument):
             models.Index(fields=["status", "planned_on"]),
             # The lists of reviews, the latest planned first (the model's ordering).
             models.Index(fields=["planned_on", "id"], name="review_planned_idx"),
+            # The calendar's month: the reviews planned or held in it.
+            models.Index(fields=["held_on"], name="review_held_idx"),
             # The latest approved reviews (the reports panel of the dashboard).
             models.Index(fields=["status", "approved_at"], name="review_status_approved_idx"),
             # Staff read the approved reviews of the plans they read: the set of

@@ -8,10 +8,11 @@ actions are read with it.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from plans.models import Plan
+from plans.models import Plan, Process
 
 from . import permissions
 from .models import Addendum, Attainment, Finding, Review, ReviewAction, ReviewInput, ReviewSchedule
@@ -23,11 +24,14 @@ REVIEW_STATE = ("plan__process", "version", "reviewer", "schedule")
 
 def reviews_summary(queryset):
     """Reviews as a list shows them: what, when, who and how many findings."""
+    # Counted per review shown, not by grouping every review with every finding
+    # before the page is cut: the list then reads in the order of an index.
+    findings = Finding.objects.filter(review=OuterRef("pk")).order_by().values("review")
     return (
         queryset.select_related(*REVIEW_STATE)
         .prefetch_related("processes")
-        .annotate(findings_count=Count("findings", distinct=True))
-        .order_by(*Review._meta.ordering)  # a GROUP BY drops the model's ordering
+        .annotate(findings_count=Coalesce(Subquery(findings.annotate(n=Count("pk")).values("n")), 0))
+        .order_by(*Review._meta.ordering)
     )
 
 
@@ -114,6 +118,7 @@ REGISTER_SORTS = {
     "status": ("status", "-raised_at", "-pk"),
 }
 DEFAULT_REGISTER_SORT = "-raised"
+NULLABLE_SORTS = {"process__name"}
 
 
 @dataclass
@@ -135,8 +140,14 @@ def register_ordering(sort):
     ordering = []
     for field in REGISTER_SORTS[name]:
         descending = field.startswith("-") != sort.startswith("-")
-        expression = F(field.removeprefix("-"))
-        ordering.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
+        field = field.removeprefix("-")
+        expression = F(field)
+        # Only the process may be missing; "nulls last" on a column that is never
+        # empty would keep the database from reading the index of `raised_at` in order.
+        nulls_last = True if field in NULLABLE_SORTS else None
+        ordering.append(
+            expression.desc(nulls_last=nulls_last) if descending else expression.asc(nulls_last=nulls_last)
+        )
     return ordering, sort
 
 
@@ -167,6 +178,7 @@ class FindingCount:
 class FindingCounts:
     grades: list  # [FindingCount] for every grade, in the order of the grades
     processes: list  # [FindingCount] for every process with findings, by name; "null" for none
+    total: int  # the findings under every filter: the length of the register's list
 
 
 def finding_counts(user, filters=None):
@@ -174,28 +186,41 @@ def finding_counts(user, filters=None):
     follows every filter of `filters` but its own dimension's: a grade's count
     is the length of the list that filters by that grade instead (so the
     counts stay the way to switch grade), likewise a process's. Two queries,
-    however many findings."""
+    however many findings: the findings under every other filter counted by
+    grade and process (each dimension summed over the rows its counterpart's
+    filter keeps), and the names of their processes."""
     filters = filters or {}
-
-    def without(name):
-        rest = filters.copy()
-        rest.pop(name, None)
-        return _finding_filter(user, rest).qs.order_by()
-
-    by_grade = dict(without("grade").values_list("grade").annotate(n=Count("pk")))
+    rest = filters.copy()
+    rest.pop("grade", None)
+    rest.pop("process", None)
+    # The grade and process filters as the register applies them (an invalid one is not applied).
+    chosen = _finding_filter(user, filters)
+    chosen.form.is_valid()
+    applied = getattr(chosen.form, "cleaned_data", {})
+    grade, process = applied.get("grade") or "", applied.get("process")
+    null_process = chosen.filters["process"].null_value
+    rows = _finding_filter(user, rest).qs.order_by().values_list("grade", "process").annotate(n=Count("pk"))
+    by_grade, by_process, total = {}, {}, 0
+    for row_grade, pk, n in rows:
+        in_process = not process or (
+            pk is None if process == null_process else pk == getattr(process, "pk", None)
+        )
+        in_grade = not grade or row_grade == grade
+        if in_process:
+            by_grade[row_grade] = by_grade.get(row_grade, 0) + n
+        if in_grade:
+            by_process[pk] = by_process.get(pk, 0) + n
+        total += n if in_process and in_grade else 0
     grades = [
         FindingCount(value, str(label), by_grade.get(value, 0)) for value, label in Finding.Grade.choices
     ]
-    rows = (
-        without("process")
-        .values_list("process", "process__name")
-        .annotate(n=Count("pk"))
-        .order_by("process__name")
-    )
-    processes = [FindingCount(str(pk) if pk else "null", name or "", n) for pk, name, n in rows]
-    # The findings that concern no single process (e.g. of a management review) last.
-    processes.sort(key=lambda c: c.value == "null")
-    return FindingCounts(grades=grades, processes=processes)
+    # By name, in the database's order of names; the findings that concern no
+    # single process (e.g. of a management review) last.
+    named = Process.objects.filter(pk__in=[pk for pk in by_process if pk]).order_by("name")
+    processes = [FindingCount(str(pk), name, by_process[pk]) for pk, name in named.values_list("pk", "name")]
+    if None in by_process:
+        processes.append(FindingCount("null", "", by_process[None]))
+    return FindingCounts(grades=grades, processes=processes, total=total)
 
 
 def age_in_days(finding, today=None):

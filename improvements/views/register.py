@@ -42,7 +42,9 @@ def register(request):
     status under the same filters; each count links to its list."""
     params, sip = _register(request)
     counts, overdue = selectors.status_counts(request.user, params)
-    page = Paginator(sip.improvements, PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(sip.improvements, PER_PAGE)
+    paginator.count = selectors.listed_count(sip, counts)  # counted by status: not counted again
+    page = paginator.get_page(request.GET.get("page"))
     today = timezone.localdate()
     for improvement in page:
         improvement.overdue = improvement.is_overdue(today)

@@ -11,10 +11,11 @@ import datetime
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pdca.widgets import ListSelect
 from plans.models import Plan, Process
 
 from .. import selectors
@@ -125,6 +126,7 @@ class FindingFilter(UserFilterSet):
         label=_("Process"),
         empty_label=_("Any process"),
         null_label=_("No single process"),
+        widget=ListSelect,  # the register's filter offers every process: a thousand at scale
     )
     review = django_filters.ModelChoiceFilter(queryset=Review.objects.all(), label=_("Review"))
     review_kind = django_filters.ChoiceFilter(
@@ -179,11 +181,11 @@ class FindingFilter(UserFilterSet):
     def limit_choices(self, user):
         reviews = _visible_reviews(user)
         self.filters["review"].queryset = Review.objects.filter(pk__in=reviews)
-        self.filters["process"].queryset = (
-            Process.objects.filter(Q(plan__in=_visible_plans(user)) | Q(findings__review__in=reviews))
-            .distinct()
-            .order_by("name")
-        )
+        # A set and an EXISTS, not DISTINCT over two OR-ed joins (every finding's row).
+        self.filters["process"].queryset = Process.objects.filter(
+            Q(pk__in=Plan.objects.filter(pk__in=_visible_plans(user)).values("process_id"))
+            | Exists(Finding.objects.filter(process=OuterRef("pk"), review__in=reviews))
+        ).order_by("name")
 
     def filter_older_than(self, queryset, name, days):
         return queryset.filter(raised_at__date__lt=timezone.localdate() - datetime.timedelta(days=int(days)))

@@ -4,10 +4,13 @@ kind. A fixed number of queries, however many reviews there are."""
 
 import calendar as calendar_lib
 from datetime import date
+from functools import cache
 
 from django.db.models import Q
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from plans.models import Plan
@@ -15,6 +18,7 @@ from reviews import permissions
 from reviews.dates import add_months, month_bounds
 from reviews.forms import CalendarFilter
 from reviews.models import Review, ReviewAction, ReviewSchedule
+from reviews.reminders import _url_maker
 
 
 def _month(value, today):
@@ -44,7 +48,9 @@ def calendar(request):
         reviews = reviews.filter(Q(plan__process=process) | Q(processes=process)).distinct()
     reviews = list(reviews.select_related("plan", "reviewer").order_by("planned_on", "pk"))
 
-    schedules = ReviewSchedule.objects.filter(plan__in=Plan.objects.visible_to(request.user).values("pk"))
+    schedules = ReviewSchedule.objects.in_use().filter(
+        plan__in=Plan.objects.visible_to(request.user).values("pk")
+    )
     if process:
         schedules = schedules.filter(plan__process=process)
     if kind == Review.Kind.INTERNAL_AUDIT:
@@ -53,21 +59,46 @@ def calendar(request):
         schedules = schedules.filter(plan__kind=Plan.Kind.SMP)
     elif kind == Review.Kind.PROCESS:
         schedules = schedules.filter(plan__kind=Plan.Kind.PROCESS)
-    schedules = schedules.select_related("plan__process", "reviewer")
+    schedules = schedules.select_related("plan", "reviewer")  # the page names the plan, not its process
     due = list(schedules.filter(next_planned_on__range=(first, last)).order_by("next_planned_on"))
     overdue = list(schedules.filter(next_planned_on__lt=today).order_by("next_planned_on"))
+
+    # Hundreds of entries at scale, each shown twice: their addresses and dates
+    # are written once here (a URL per id, a text per distinct date), not by a
+    # `reverse()` and a date filter per entry in the template.
+    review_url, plan_url = _url_maker("reviews:detail"), _url_maker("plans:detail")
+    day_label, day_iso = cache(lambda d: date_format(d, "D j M")), cache(date.isoformat)
+    overdue_by = cache(lambda d: _("overdue by %(since)s") % {"since": timesince(d, today)})
+    due_label = cache(lambda d: date_format(d, "j M Y"))
+    for schedule in overdue:
+        schedule.url = plan_url(schedule.plan_id)
+        schedule.overdue_text = overdue_by(schedule.next_planned_on)
+        schedule.due_label = due_label(schedule.next_planned_on)
 
     by_day = {}
     for review in reviews:
         day = review.held_on if review.held_on and first <= review.held_on <= last else review.planned_on
         if first <= day <= last:
             by_day.setdefault(day, []).append(
-                {"kind": "review", "review": review, "held": bool(review.held_on)}
+                {
+                    "kind": "review",
+                    "review": review,
+                    "held": bool(review.held_on),
+                    "url": review_url(review.pk),
+                }
             )
     for schedule in due:
         by_day.setdefault(schedule.next_planned_on, []).append(
-            {"kind": "due", "schedule": schedule, "overdue": schedule.next_planned_on < today}
+            {
+                "kind": "due",
+                "schedule": schedule,
+                "overdue": schedule.next_planned_on < today,
+                "url": plan_url(schedule.plan_id),
+            }
         )
+    for day, items in by_day.items():
+        for entry in items:
+            entry["day_label"], entry["day_iso"] = day_label(day), day_iso(day)
     weeks = [
         [
             {

@@ -35,7 +35,9 @@ def register(request):
     params.pop("page", None)
     findings = selectors.findings_register(request.user, params, sort=params.get("sort"))
     counts = selectors.finding_counts(request.user, params)
-    page = Paginator(findings.findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(findings.findings, FINDINGS_PER_PAGE)
+    paginator.count = counts.total  # counted with the grades: not counted again
+    page = paginator.get_page(request.GET.get("page"))
     today = timezone.localdate()
     rows = [(finding, selectors.age_in_days(finding, today)) for finding in page]
     form = findings.filter.form
