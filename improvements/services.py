@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import people, roles
-from pdca.exceptions import Conflict, NotAllowed, RuleViolation
+from pdca.exceptions import Conflict, RuleViolation, refuse
 from pdca.history import atomic_as_actor
 from pdca.notifications import Notice
 from pdca.transitions import lock, record_creation, transition
@@ -23,11 +23,6 @@ from .models import BaselineValue, EffectivenessCheck, Improvement, Project, Pro
 Status = Improvement.Status
 Scope = Improvement.Scope
 User = get_user_model()
-
-
-def _refuse(refusal):
-    if refusal:
-        raise NotAllowed(refusal)
 
 
 def _csi_owners():
@@ -159,7 +154,7 @@ def promote_observation(*, finding, actor):
         )
     if finding.review.status != finding.review.Status.APPROVED:
         raise RuleViolation(_("Observations are promoted once their review is approved."))
-    _refuse(permissions.promote_refusal(actor, finding))
+    refuse(permissions.promote_refusal(actor, finding))
     if Improvement.objects.filter(finding=finding).exists():
         raise Conflict(_("This observation is already in the improvement plan."))
     return raise_from_finding(finding=finding, actor=actor)
@@ -186,7 +181,7 @@ def propose_improvement(
 ):
     """A2: anyone may propose an improvement; it starts as proposed, in the SIP.
     An owner named is one who may be responsible (`accounts.people.RESPONSIBLE`)."""
-    _refuse(permissions.propose_refusal(actor))
+    refuse(permissions.propose_refusal(actor))
     errors = {}
     if not (title or "").strip():
         errors["title"] = [_("Give the improvement a title.")]
@@ -255,7 +250,7 @@ def update_improvement(*, improvement, actor, expected_revision, processes=None,
     """The details of an open improvement; a save from a stale page is refused.
     A new owner is one who may be responsible (`accounts.people.RESPONSIBLE`)."""
     improvement = lock(improvement)
-    _refuse(permissions.edit_refusal(actor, improvement))
+    refuse(permissions.edit_refusal(actor, improvement))
     if expected_revision is not None and int(expected_revision) != improvement.revision:
         raise Conflict(
             _("Somebody saved this improvement after you opened it: look at it again."), field="revision"
@@ -298,7 +293,7 @@ def approve_improvement(*, improvement, actor, comment=""):
     processes, or a company-wide one, is approved only with a project."""
 
     def check(locked):
-        _refuse(permissions.decide_refusal(actor, locked))
+        refuse(permissions.decide_refusal(actor, locked))
         if locked.needs_project and not locked.projects.exclude(status=Project.Status.CANCELLED).exists():
             raise RuleViolation(
                 _(
@@ -350,7 +345,7 @@ def reject_improvement(*, improvement, actor, reason):
     rejected: it must be eliminated."""
 
     def check(locked):
-        _refuse(permissions.decide_refusal(actor, locked))
+        refuse(permissions.decide_refusal(actor, locked))
         if locked.is_nonconformity:
             raise RuleViolation(_("A nonconformity must be eliminated: it cannot be rejected."))
         if not (reason or "").strip():
@@ -388,7 +383,7 @@ def take_baseline(*, improvement, actor, baseline_on, kpis=None):
     """A4: the baseline from the KPIs' measurements: the last value of each on
     or before the baseline date."""
     improvement = lock(improvement)
-    _refuse(permissions.act_refusal(actor, improvement))
+    refuse(permissions.act_refusal(actor, improvement))
     _baseline_open(improvement)
     kpis = list(kpis) if kpis else ([improvement.kpi] if improvement.kpi_id else [])
     if not kpis:
@@ -434,7 +429,7 @@ def take_baseline(*, improvement, actor, baseline_on, kpis=None):
 def add_baseline_value(*, improvement, actor, label, value, unit="", measured_on=None, evidence="", kpi=None):
     """A4: a baseline value entered by hand, with its evidence."""
     improvement = lock(improvement)
-    _refuse(permissions.act_refusal(actor, improvement))
+    refuse(permissions.act_refusal(actor, improvement))
     _baseline_open(improvement)
     errors = {}
     if not (label or "").strip():
@@ -474,7 +469,7 @@ def accept_baseline(*, improvement, actor):
     """A4: the owner accepts the baseline; from then on it never changes."""
 
     def check(locked):
-        _refuse(permissions.act_refusal(actor, locked))
+        refuse(permissions.act_refusal(actor, locked))
         if locked.baseline_accepted_at is not None:
             raise Conflict(_("The baseline is accepted already."))
         if not locked.baseline.exists():
@@ -498,7 +493,7 @@ def start_implementation(*, improvement, actor, comment=""):
     """approved -> in implementation. A4: not without an accepted baseline."""
 
     def check(locked):
-        _refuse(permissions.act_refusal(actor, locked))
+        refuse(permissions.act_refusal(actor, locked))
         refusal = permissions.baseline_missing(locked)
         if refusal:
             raise RuleViolation(refusal, field="baseline")
@@ -532,7 +527,7 @@ def record_nonconformity_handling(*, improvement, actor, expected_revision=None,
     nonconformities elsewhere, and the corrective action; a save from a stale
     page is refused."""
     improvement = lock(improvement)
-    _refuse(permissions.act_refusal(actor, improvement))
+    refuse(permissions.act_refusal(actor, improvement))
     if expected_revision is not None and int(expected_revision) != improvement.revision:
         raise Conflict(
             _("Somebody saved this improvement after you opened it: look at it again."), field="revision"
@@ -570,7 +565,7 @@ def mark_implemented(*, improvement, actor, comment=""):
     """in implementation -> implemented. A5: a nonconformity's corrective action is recorded first."""
 
     def check(locked):
-        _refuse(permissions.act_refusal(actor, locked))
+        refuse(permissions.act_refusal(actor, locked))
         if locked.is_nonconformity and not (locked.root_cause.strip() and locked.corrective_action.strip()):
             raise RuleViolation(
                 _("Record the root cause and the corrective action of the nonconformity first."),
@@ -610,7 +605,7 @@ def record_result(
 ):
     """A4: a value achieved after implementation, measured for a set period."""
     improvement = lock(improvement)
-    _refuse(permissions.act_refusal(actor, improvement))
+    refuse(permissions.act_refusal(actor, improvement))
     if improvement.status not in (Status.IMPLEMENTED, Status.EVALUATED):
         raise RuleViolation(_("Achieved values are recorded once the improvement is implemented."))
     errors = {}
@@ -645,7 +640,7 @@ def check_effectiveness(*, improvement, actor, effective, evidence, result=""):
     owner other than the owner checks, with evidence."""
 
     def check(locked):
-        _refuse(permissions.decide_refusal(actor, locked))
+        refuse(permissions.decide_refusal(actor, locked))
         if not (evidence or "").strip():
             raise RuleViolation(_("An effectiveness check rests on evidence: record it."), field="evidence")
         if not locked.results.exists():
@@ -701,7 +696,7 @@ def close_improvement(*, improvement, actor, comment=""):
     effectiveness check; its finding closes with it."""
 
     def check(locked):
-        _refuse(permissions.decide_refusal(actor, locked))
+        refuse(permissions.decide_refusal(actor, locked))
         if not locked.effective:
             raise RuleViolation(_("Only an effective improvement is closed."))
         if locked.is_nonconformity:
@@ -755,7 +750,7 @@ def close_improvement(*, improvement, actor, comment=""):
 def save_project(*, actor, name, manager, starts_on, ends_on, description="", improvements=(), project=None):
     """A3: a project that carries improvements spanning processes or the
     company, managed by one who may be responsible (`accounts.people.RESPONSIBLE`)."""
-    _refuse(permissions.project_refusal(actor, project))
+    refuse(permissions.project_refusal(actor, project))
     errors = {}
     if not (name or "").strip():
         errors["name"] = [_("Give the project a name.")]
@@ -790,7 +785,7 @@ def approve_project(*, project, actor, comment=""):
     """A3: managers approve the projects that carry improvements."""
 
     def check(locked):
-        _refuse(permissions.project_approval_refusal(actor, locked))
+        refuse(permissions.project_approval_refusal(actor, locked))
 
     return transition(
         project,
@@ -817,7 +812,7 @@ def approve_project(*, project, actor, comment=""):
 
 @atomic_as_actor
 def save_project_milestone(*, project, actor, title, due_on, done_on=None, milestone=None):
-    _refuse(permissions.project_refusal(actor, project))
+    refuse(permissions.project_refusal(actor, project))
     if not (title or "").strip():
         raise RuleViolation(_("Give the milestone a title."), field="title")
     if due_on is None:

@@ -34,3 +34,10 @@ class NotAllowed(RuleViolation):
     """The user may not do this to this object."""
 
     status_code = 403
+
+
+def refuse(refusal):
+    """Raise `NotAllowed` with a permissions predicate's answer, if it refuses
+    ('' if the user may): `refuse(permissions.edit_refusal(user, plan))`."""
+    if refusal:
+        raise NotAllowed(refusal)

@@ -17,7 +17,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts import people
 from pdca import controlled
 from pdca.decisions import record_decision
-from pdca.exceptions import Conflict, NotAllowed, RuleViolation
+from pdca.exceptions import Conflict, NotAllowed, RuleViolation, refuse
 from pdca.history import atomic_as_actor
 from pdca.notifications import Notice, resolve_tasks
 from pdca.transitions import lock, record_creation, transition
@@ -35,16 +35,11 @@ __all__ = ["submission_problems"]  # re-exported: the pages show it as a checkli
 # -- helpers ---------------------------------------------------------------
 
 
-def _refuse(refusal):
-    if refusal:
-        raise NotAllowed(refusal)
-
-
 def _draft_for_edit(version, actor, expected_revision=None):
     """The draft, locked, after checking that `actor` may edit it and that
     nobody saved it since `expected_revision`."""
     version = lock(version, related=("plan__process",))
-    _refuse(permissions.edit_refusal(actor, version.plan))
+    refuse(permissions.edit_refusal(actor, version.plan))
     controlled.require_editable(version, expected_revision)
     return version
 
@@ -74,7 +69,7 @@ def create_service_management_plan(*, actor, title="Service Management Plan"):
     """P1: there is one SMP, created by top management."""
     if current_smp() is not None:
         raise RuleViolation(_("There is already a service management plan; there can only be one."))
-    _refuse(permissions.create_smp_refusal(actor))
+    refuse(permissions.create_smp_refusal(actor))
     plan = Plan.objects.create(kind=Plan.Kind.SMP, title=title, created_by=actor)
     version = PlanVersion.objects.create(plan=plan, number=1, title=title, author=actor, last_editor=actor)
     version.editors.add(actor)
@@ -92,7 +87,7 @@ def create_csi_principle(*, actor, title="CSI principle"):
         raise RuleViolation(_("Create the service management plan first: the CSI principle belongs to it."))
     if Plan.objects.filter(kind=Plan.Kind.CSI).exists():
         raise RuleViolation(_("There is already a CSI principle; there can only be one."))
-    _refuse(permissions.create_smp_refusal(actor))
+    refuse(permissions.create_smp_refusal(actor))
     plan = Plan.objects.create(kind=Plan.Kind.CSI, title=title, smp=smp, created_by=actor)
     version = PlanVersion.objects.create(plan=plan, number=1, title=title, author=actor, last_editor=actor)
     version.editors.add(actor)
@@ -107,7 +102,7 @@ def create_process_plan(*, process, actor, title=""):
     smp = current_smp()
     if smp is None:
         raise RuleViolation(_("Create the service management plan first: every process plan belongs to it."))
-    _refuse(permissions.create_process_plan_refusal(actor, process))
+    refuse(permissions.create_process_plan_refusal(actor, process))
     if Plan.objects.filter(process=process).exists():
         raise RuleViolation(_("%(process)s already has a plan.") % {"process": process}, field="process")
     title = title or _("%(process)s plan") % {"process": process}
@@ -132,7 +127,7 @@ def save_process(*, actor, name, owner, deputies=(), description="", process=Non
     """Managers create processes and name their owner and deputies; the object
     permissions on the process's plan follow (a process owner changes only
     his or her own plans)."""
-    _refuse(permissions.manage_processes_refusal(actor, creating=process is None))
+    refuse(permissions.manage_processes_refusal(actor, creating=process is None))
     errors = {}
     name = (name or "").strip()
     if not name:
@@ -363,7 +358,7 @@ def delete_kpi(*, kpi, actor):
 @atomic_as_actor
 def set_distribution(*, plan, actor, users, groups):
     """P6: who receives the plan when it is communicated."""
-    _refuse(permissions.distribution_refusal(actor, plan))
+    refuse(permissions.distribution_refusal(actor, plan))
     people.require_eligible("users", permissions.DISTRIBUTION_HOLDERS, *users)
     plan.distribution_users.set(users)
     plan.distribution_groups.set(groups)
@@ -384,7 +379,7 @@ def submit_plan(*, version, actor, comment=""):
     """draft -> in review. P2: all five responsibilities; P1: objectives trace."""
 
     def check(locked):
-        _refuse(permissions.edit_refusal(actor, locked.plan))
+        refuse(permissions.edit_refusal(actor, locked.plan))
         problems = submission_problems(locked)
         if problems:
             raise RuleViolation(
@@ -429,7 +424,7 @@ def review_plan(*, version, actor, comment=""):
     before the approver decides on it."""
 
     def check(locked):
-        _refuse(permissions.review_refusal(actor, locked))
+        refuse(permissions.review_refusal(actor, locked))
 
     return transition(
         version,
@@ -502,7 +497,7 @@ def approve_plan(*, version, actor, comment=""):
     version flags older process plans."""
 
     def check(locked):
-        _refuse(permissions.approval_refusal(actor, locked))
+        refuse(permissions.approval_refusal(actor, locked))
         if locked.plan.kind == Plan.Kind.PROCESS:
             _require_approved_smp(locked)
 
@@ -621,7 +616,7 @@ def request_changes(*, version, actor, comment):
     """in review or reviewed -> draft, with the reviewer's or approver's comment (P3)."""
 
     def check(locked):
-        _refuse(permissions.request_changes_refusal(actor, locked))
+        refuse(permissions.request_changes_refusal(actor, locked))
         if not (comment or "").strip():
             raise RuleViolation(_("Say what has to change: a comment is required."), field="comment")
 
@@ -659,7 +654,7 @@ def withdraw_submission(*, version, actor, comment=""):
     reviewers and approvers are told that it no longer waits for them."""
 
     def check(locked):
-        _refuse(permissions.withdraw_refusal(actor, locked))
+        refuse(permissions.withdraw_refusal(actor, locked))
 
     return transition(
         version,
@@ -706,7 +701,7 @@ def communicate_plan(*, version, actor, comment=""):
     recipients = []
 
     def check(locked):
-        _refuse(permissions.communicate_refusal(actor, locked))
+        refuse(permissions.communicate_refusal(actor, locked))
         recipients.extend(distribution_recipients(locked.plan))
         if not recipients:
             raise RuleViolation(

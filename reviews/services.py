@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts import people
 from pdca import controlled
-from pdca.exceptions import NotAllowed, RuleViolation
+from pdca.exceptions import RuleViolation, refuse
 from pdca.history import atomic_as_actor
 from pdca.notifications import Notice, resolve_tasks
 from pdca.transitions import lock, record_creation, transition
@@ -36,11 +36,6 @@ from .rules import submission_problems
 Kind = Review.Kind
 Status = Review.Status
 User = get_user_model()
-
-
-def _refuse(refusal):
-    if refusal:
-        raise NotAllowed(refusal)
 
 
 def _ineligible(persons, responsibility):
@@ -76,7 +71,7 @@ def save_schedule(*, plan, actor, interval_months, next_planned_on, reviewer):
     """C2: a plan is reviewed at regular intervals, at least once a year, by a
     reviewer who may hold a plan's responsibilities (`accounts.people.OPERATOR`,
     as the plan's review responsibility that becomes its first reviewer)."""
-    _refuse(permissions.schedule_refusal(actor, plan))
+    refuse(permissions.schedule_refusal(actor, plan))
     interval = _check_interval(interval_months)
     errors = {}
     if next_planned_on is None:
@@ -160,7 +155,7 @@ def plan_review(
             )
     if kind == Kind.PROCESS and (plan is None or plan.process_id is None):
         raise RuleViolation(_("A process review reviews one process plan: choose it."), field="plan")
-    _refuse(permissions.plan_review_refusal(actor, kind, plan=plan))
+    refuse(permissions.plan_review_refusal(actor, kind, plan=plan))
     errors = {}
     if planned_on is None:
         errors["planned_on"] = [_("Give the planned date.")]
@@ -271,7 +266,7 @@ def _prefill_attainment(review):
 
 def _review_for_edit(review, actor, expected_revision=None):
     review = lock(review, related=("plan__process", "reviewer"))
-    _refuse(permissions.edit_refusal(actor, review))
+    refuse(permissions.edit_refusal(actor, review))
     controlled.require_editable(review, expected_revision)
     return review
 
@@ -285,7 +280,7 @@ def start_review(*, review, actor, comment="", held_on=None):
         raise RuleViolation(_("A review is not held in the future."), field="held_on")
 
     def check(locked):
-        _refuse(permissions.edit_refusal(actor, locked))
+        refuse(permissions.edit_refusal(actor, locked))
 
     review = transition(
         review,
@@ -489,7 +484,7 @@ def complete_action(*, action, actor, note="", done_on=None):
     done_on = done_on or timezone.localdate()
 
     def check(locked):
-        _refuse(permissions.action_progress_refusal(actor, locked))
+        refuse(permissions.action_progress_refusal(actor, locked))
         if done_on > timezone.localdate():
             raise RuleViolation(_("The done date cannot be in the future."), field="done_on")
 
@@ -518,7 +513,7 @@ def submit_review(*, review, actor, comment=""):
     management review's inputs are all addressed)."""
 
     def check(locked):
-        _refuse(permissions.submit_refusal(actor, locked))
+        refuse(permissions.submit_refusal(actor, locked))
         problems = submission_problems(locked)
         if problems:
             raise RuleViolation(
@@ -560,7 +555,7 @@ def return_review(*, review, actor, comment):
     """submitted -> in progress: a manager sends the review back, saying why."""
 
     def check(locked):
-        _refuse(permissions.decide_refusal(actor, locked))
+        refuse(permissions.decide_refusal(actor, locked))
         if not (comment or "").strip():
             raise RuleViolation(_("Say what has to change: a comment is required."), field="comment")
 
@@ -600,7 +595,7 @@ def approve_review(*, review, actor, comment=""):
     review's planned date, not the day it was held."""
 
     def check(locked):
-        _refuse(permissions.decide_refusal(actor, locked))
+        refuse(permissions.decide_refusal(actor, locked))
 
     review = controlled.approve(
         review,
@@ -645,7 +640,7 @@ def approve_review(*, review, actor, comment=""):
 def add_addendum(*, review, actor, text):
     """C4: a later correction of an approved review, with its own author and date."""
     review = lock(review)
-    _refuse(permissions.addendum_refusal(actor, review))
+    refuse(permissions.addendum_refusal(actor, review))
     if not (text or "").strip():
         raise RuleViolation(_("Write the addendum."), field="text")
     addendum = Addendum.objects.create(review=review, author=actor, text=text.strip())

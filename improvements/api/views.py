@@ -25,7 +25,7 @@ from rest_framework.response import Response
 
 from pdca.api import ServiceViewSet, refusals
 from pdca.api_filters import FilterBackend
-from pdca.exceptions import NotAllowed
+from pdca.exceptions import refuse
 from plans.api.serializers import CommentSerializer  # one "Comment" shape in the schema
 
 from .. import permissions, selectors, services
@@ -55,12 +55,6 @@ from .serializers import (
     ResultInputSerializer,
     ResultValueSerializer,
 )
-
-
-def _refuse(refusal):
-    if refusal:
-        raise NotAllowed(refusal)
-
 
 # -- the querysets (what each list and object reads) ----------------------------------------------------
 # The page-shaped reads are the selectors the pages use (`improvements.selectors`).
@@ -140,7 +134,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
         "one by the owner named, and carried out as a project.",
     )
     def create(self, request):
-        _refuse(permissions.propose_refusal(request.user))
+        refuse(permissions.propose_refusal(request.user))
         data = self._valid(ImprovementProposeSerializer)
         improvement = services.propose_improvement(actor=request.user, **data)
         return self._respond_created(improvement)
@@ -155,7 +149,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     )
     def partial_update(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.edit_refusal(request.user, improvement))
+        refuse(permissions.edit_refusal(request.user, improvement))
         data = dict(self._valid(ImprovementEditSerializer))
         revision = data.pop("revision")
         services.update_improvement(
@@ -181,7 +175,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     @action(detail=True, methods=["post"])
     def approve(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.decide_refusal(request.user, improvement))
+        refuse(permissions.decide_refusal(request.user, improvement))
         comment = self._valid(CommentSerializer)["comment"]
         services.approve_improvement(improvement=improvement, actor=request.user, comment=comment)
         return self._respond(improvement)
@@ -196,7 +190,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     @action(detail=True, methods=["post"])
     def reject(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.decide_refusal(request.user, improvement))
+        refuse(permissions.decide_refusal(request.user, improvement))
         reason = self._valid(RejectSerializer)["reason"]
         services.reject_improvement(improvement=improvement, actor=request.user, reason=reason)
         return self._respond(improvement)
@@ -215,7 +209,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     @action(detail=True, methods=["post"])
     def baseline(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.act_refusal(request.user, improvement))
+        refuse(permissions.act_refusal(request.user, improvement))
         data = self._valid(BaselineInputSerializer)
         if "baseline_on" in data:
             services.take_baseline(
@@ -247,7 +241,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     @action(detail=True, methods=["post"], url_path="baseline/accept", url_name="accept-baseline")
     def accept_baseline(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.act_refusal(request.user, improvement))
+        refuse(permissions.act_refusal(request.user, improvement))
         services.accept_baseline(improvement=improvement, actor=request.user)
         return self._respond(improvement)
 
@@ -263,7 +257,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     @action(detail=True, methods=["post"])
     def start(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.act_refusal(request.user, improvement))
+        refuse(permissions.act_refusal(request.user, improvement))
         comment = self._valid(CommentSerializer)["comment"]
         services.start_implementation(improvement=improvement, actor=request.user, comment=comment)
         return self._respond(improvement)
@@ -279,7 +273,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     @action(detail=True, methods=["put"])
     def nonconformity(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.act_refusal(request.user, improvement))
+        refuse(permissions.act_refusal(request.user, improvement))
         data = dict(self._valid(NonconformitySerializer))
         services.record_nonconformity_handling(
             improvement=improvement, actor=request.user, expected_revision=data.pop("revision", None), **data
@@ -296,7 +290,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     @action(detail=True, methods=["post"])
     def implemented(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.act_refusal(request.user, improvement))
+        refuse(permissions.act_refusal(request.user, improvement))
         comment = self._valid(CommentSerializer)["comment"]
         services.mark_implemented(improvement=improvement, actor=request.user, comment=comment)
         return self._respond(improvement)
@@ -311,7 +305,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     @action(detail=True, methods=["post"])
     def results(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.act_refusal(request.user, improvement))
+        refuse(permissions.act_refusal(request.user, improvement))
         data = self._valid(ResultInputSerializer)
         services.record_result(
             improvement=improvement,
@@ -340,7 +334,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     @action(detail=True, methods=["post"])
     def evaluate(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.decide_refusal(request.user, improvement))
+        refuse(permissions.decide_refusal(request.user, improvement))
         data = self._valid(EvaluateSerializer)
         services.check_effectiveness(improvement=improvement, actor=request.user, **data)
         return self._respond(improvement)
@@ -356,7 +350,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     @action(detail=True, methods=["post"])
     def close(self, request, number=None):
         improvement = self.get_object()
-        _refuse(permissions.decide_refusal(request.user, improvement))
+        refuse(permissions.decide_refusal(request.user, improvement))
         comment = self._valid(CommentSerializer)["comment"]
         services.close_improvement(improvement=improvement, actor=request.user, comment=comment)
         return self._respond(improvement)
@@ -372,7 +366,7 @@ class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Servi
     )
     @action(detail=False, methods=["post"])
     def promote(self, request):
-        _refuse(permissions.promote_refusal(request.user))
+        refuse(permissions.promote_refusal(request.user))
         finding = self._valid(PromoteSerializer)["finding"]
         improvement = services.promote_observation(finding=finding, actor=request.user)
         return self._respond_created(improvement)
@@ -421,7 +415,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
         "and the improvements it carries.",
     )
     def create(self, request):
-        _refuse(permissions.project_refusal(request.user))
+        refuse(permissions.project_refusal(request.user))
         data = self._valid(ProjectInputSerializer)
         project = services.save_project(
             actor=request.user,
@@ -448,7 +442,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
 
     def _save(self):
         project = self.get_object()
-        _refuse(permissions.project_refusal(self.request.user, project))
+        refuse(permissions.project_refusal(self.request.user, project))
         data = self._valid(ProjectInputSerializer)
         services.save_project(
             actor=self.request.user,
@@ -477,7 +471,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         project = self.get_object()
-        _refuse(permissions.project_approval_refusal(request.user, project))
+        refuse(permissions.project_approval_refusal(request.user, project))
         comment = self._valid(CommentSerializer)["comment"]
         services.approve_project(project=project, actor=request.user, comment=comment)
         return self._respond(project)
@@ -490,7 +484,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def milestones(self, request, pk=None):
         project = self.get_object()
-        _refuse(permissions.project_refusal(request.user, project))
+        refuse(permissions.project_refusal(request.user, project))
         data = self._valid(MilestoneInputSerializer)
         services.save_project_milestone(
             project=project,
@@ -515,7 +509,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["put"], url_path=r"milestones/(?P<milestone_id>[0-9]+)")
     def milestone(self, request, pk=None, milestone_id=None):
         project = self.get_object()
-        _refuse(permissions.project_refusal(request.user, project))
+        refuse(permissions.project_refusal(request.user, project))
         milestone = get_object_or_404(ProjectMilestone, pk=milestone_id, project=project)
         data = self._valid(MilestoneInputSerializer)
         services.save_project_milestone(

@@ -22,7 +22,7 @@ from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
 from pdca.api import ServiceViewSet, refusals
-from pdca.exceptions import NotAllowed
+from pdca.exceptions import NotAllowed, refuse
 
 from .. import permissions, services
 from ..filters import PlanFilter
@@ -52,13 +52,6 @@ from .serializers import (
 )
 
 
-def _refuse(refusal):
-    """Who may act is asked before what was sent is read: who may not gets the
-    403 with the reason whatever the body, and learns nothing from a 400."""
-    if refusal:
-        raise NotAllowed(refusal)
-
-
 def _refuse_read_only(user):
     """Auditors change no plan: told so before the body (and the plan or
     version it names) is read. `edit_refusal` says so before it asks for a plan."""
@@ -83,7 +76,7 @@ class ProcessPermissions(DjangoModelPermissions):
         # Who may name owners is asked before the body is read (403, not 400).
         if request.method not in SAFE_METHODS and request.user.is_authenticated:
             creating = request.method == "POST"
-            _refuse(permissions.manage_processes_refusal(request.user, creating=creating))
+            refuse(permissions.manage_processes_refusal(request.user, creating=creating))
         return super().has_permission(request, view)
 
 
@@ -298,7 +291,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         version = self.get_object()
-        _refuse(permissions.edit_refusal(request.user, version.plan))
+        refuse(permissions.edit_refusal(request.user, version.plan))
         comment = self._valid(CommentSerializer)["comment"]
         services.submit_plan(version=version, actor=request.user, comment=comment)
         return self._respond(version)
@@ -313,7 +306,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         version = self.get_object()
-        _refuse(permissions.withdraw_refusal(request.user, version))
+        refuse(permissions.withdraw_refusal(request.user, version))
         comment = self._valid(CommentSerializer)["comment"]
         services.withdraw_submission(version=version, actor=request.user, comment=comment)
         return self._respond(version)
@@ -327,7 +320,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
         version = self.get_object()
-        _refuse(permissions.review_refusal(request.user, version))
+        refuse(permissions.review_refusal(request.user, version))
         comment = self._valid(CommentSerializer)["comment"]
         services.review_plan(version=version, actor=request.user, comment=comment)
         return self._respond(version)
@@ -343,7 +336,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         version = self.get_object()
-        _refuse(permissions.approval_refusal(request.user, version))
+        refuse(permissions.approval_refusal(request.user, version))
         comment = self._valid(CommentSerializer)["comment"]
         services.approve_plan(version=version, actor=request.user, comment=comment)
         return self._respond(version)
@@ -357,7 +350,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request, pk=None):
         version = self.get_object()
-        _refuse(permissions.request_changes_refusal(request.user, version))
+        refuse(permissions.request_changes_refusal(request.user, version))
         services.request_changes(
             version=version, actor=request.user, comment=self._valid(RequestChangesSerializer)["comment"]
         )
@@ -371,7 +364,7 @@ class VersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceVi
     @action(detail=True, methods=["post"])
     def communicate(self, request, pk=None):
         version = self.get_object()
-        _refuse(permissions.communicate_refusal(request.user, version))
+        refuse(permissions.communicate_refusal(request.user, version))
         services.communicate_plan(
             version=version, actor=request.user, comment=self._valid(CommentSerializer)["comment"]
         )
@@ -488,7 +481,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     @action(detail=True, methods=["post"])
     def revise(self, request, pk=None):
         plan = self.get_object()
-        _refuse(permissions.edit_refusal(request.user, plan))
+        refuse(permissions.edit_refusal(request.user, plan))
         comment = self._valid(CommentSerializer)["comment"]
         draft = services.revise_plan(plan=plan, actor=request.user, comment=comment)
         version = versions_with_content(PlanVersion.objects.visible_to(request.user)).get(pk=draft.pk)
@@ -506,7 +499,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     @action(detail=True, methods=["post"], url_path="confirm-conformance")
     def confirm_conformance(self, request, pk=None):
         plan = self.get_object()
-        _refuse(permissions.edit_refusal(request.user, plan))
+        refuse(permissions.edit_refusal(request.user, plan))
         services.confirm_conformance(
             plan=plan, actor=request.user, comment=self._valid(CommentSerializer)["comment"]
         )
@@ -522,7 +515,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
         plan = self.get_object()
-        _refuse(permissions.archiver_refusal(request.user))
+        refuse(permissions.archiver_refusal(request.user))
         reason = self._valid(ArchiveSerializer)["reason"]
         return self._respond(services.archive_plan(plan=plan, actor=request.user, reason=reason))
 
@@ -535,7 +528,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         plan = self.get_object()
-        _refuse(permissions.restorer_refusal(request.user))
+        refuse(permissions.restorer_refusal(request.user))
         comment = self._valid(CommentSerializer)["comment"]
         return self._respond(services.restore_plan(plan=plan, actor=request.user, comment=comment))
 
@@ -547,7 +540,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     @action(detail=True, methods=["put"])
     def distribution(self, request, pk=None):
         plan = self.get_object()
-        _refuse(permissions.distribution_refusal(request.user, plan))
+        refuse(permissions.distribution_refusal(request.user, plan))
         data = self._valid(DistributionSerializer)
         services.set_distribution(plan=plan, actor=request.user, users=data["users"], groups=data["groups"])
         return self._respond(plan)

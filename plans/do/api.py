@@ -21,7 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 
 from pdca.api import ServiceViewSet, refusals
-from pdca.exceptions import NotAllowed
+from pdca.exceptions import NotAllowed, refuse
 from plans import permissions
 from plans.api.serializers import PersonSerializer
 from plans.models import Handover, Kpi, Milestone, Plan
@@ -34,13 +34,6 @@ User = get_user_model()
 
 def _person(user):
     return PersonSerializer(user).data
-
-
-def _refuse(refusal):
-    """Who may act is asked before what was sent is read: who may not gets the
-    403 with the reason whatever the body, and learns nothing from a 400."""
-    if refusal:
-        raise NotAllowed(refusal)
 
 
 def _refuse_read_only(user):
@@ -186,7 +179,7 @@ class ImplementationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Se
     )
     def partial_update(self, request, pk=None):
         plan = self.get_object()
-        _refuse(permissions.implementation_refusal(request.user, plan))
+        refuse(permissions.implementation_refusal(request.user, plan))
         data = self._valid(ImplementationStatusChangeSerializer)
         implementation.change_implementation_status(
             plan=plan, actor=request.user, status=data["implementation_status"], comment=data["comment"]
@@ -203,7 +196,7 @@ class ImplementationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Se
     def assign_operator(self, request, pk=None):
         plan = self.get_object()
         # Who may comes first: somebody who may not assign learns nothing about KPIs or people.
-        _refuse(permissions.implementation_refusal(request.user, plan))
+        refuse(permissions.implementation_refusal(request.user, plan))
         data = self._valid(KpiOperatorAssignmentSerializer)
         kpi = get_object_or_404(Kpi, pk=data["kpi"], objective__version__plan=plan)
         operator = None
@@ -285,7 +278,7 @@ class MilestoneViewSet(
         # responsibility, asked as the milestone is found, before the body is read.
         super().check_object_permissions(request, obj)
         if request.method not in SAFE_METHODS:
-            _refuse(permissions.implementation_refusal(request.user, obj.plan))
+            refuse(permissions.implementation_refusal(request.user, obj.plan))
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -464,7 +457,7 @@ class HandoverViewSet(
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         handover = self.get_object()
-        _refuse(permissions.handover_decision_refusal(request.user, handover, gettext("accept")))
+        refuse(permissions.handover_decision_refusal(request.user, handover, gettext("accept")))
         data = self._valid(HandoverAcceptSerializer)
         implementation.accept_handover(handover=handover, actor=request.user, comment=data["comment"])
         return self._respond(handover)
@@ -478,7 +471,7 @@ class HandoverViewSet(
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         handover = self.get_object()
-        _refuse(permissions.handover_decision_refusal(request.user, handover, gettext("decline")))
+        refuse(permissions.handover_decision_refusal(request.user, handover, gettext("decline")))
         data = self._valid(HandoverDeclineSerializer)
         implementation.decline_handover(handover=handover, actor=request.user, reason=data["reason"])
         return self._respond(handover)

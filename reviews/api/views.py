@@ -22,7 +22,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from pdca.api import ServiceViewSet, refusals
-from pdca.exceptions import NotAllowed
+from pdca.exceptions import refuse
 from plans.api.serializers import CommentSerializer  # one "Comment" shape in the schema
 from plans.models import Plan
 
@@ -65,11 +65,6 @@ def _finding_of(review, number):
     if finding is None:
         raise ValidationError({"finding": [_("The review has no finding %(number)s.") % {"number": number}]})
     return finding
-
-
-def _refuse(refusal):
-    if refusal:
-        raise NotAllowed(refusal)
 
 
 class CheckViewSet(ServiceViewSet):
@@ -131,7 +126,7 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckVie
 
     def _save(self, partial):
         schedule = self.get_object()
-        _refuse(permissions.schedule_refusal(self.request.user, schedule.plan))
+        refuse(permissions.schedule_refusal(self.request.user, schedule.plan))
         data = self._valid(ScheduleEditSerializer, partial=partial)
         services.save_schedule(
             plan=schedule.plan,
@@ -195,7 +190,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
         "its process reviews. The review fulfils the plan's next scheduled date.",
     )
     def create(self, request):
-        _refuse(_planning_refusal(request.user))
+        refuse(_planning_refusal(request.user))
         data = self._valid(ReviewPlanSerializer)
         review = services.plan_review(
             actor=request.user,
@@ -221,7 +216,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     )
     def partial_update(self, request, pk=None):
         review = self.get_object()
-        _refuse(permissions.edit_refusal(request.user, review))
+        refuse(permissions.edit_refusal(request.user, review))
         data = dict(self._valid(ReviewEditSerializer))
         revision = data.pop("revision")
         participants = data.pop("participants", None)
@@ -243,7 +238,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         review = self.get_object()
-        _refuse(permissions.edit_refusal(request.user, review))
+        refuse(permissions.edit_refusal(request.user, review))
         data = self._valid(StartSerializer)
         services.start_review(
             review=review, actor=request.user, comment=data["comment"], held_on=data.get("held_on")
@@ -260,7 +255,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         review = self.get_object()
-        _refuse(permissions.submit_refusal(request.user, review))
+        refuse(permissions.submit_refusal(request.user, review))
         comment = self._valid(CommentSerializer)["comment"]
         services.submit_review(review=review, actor=request.user, comment=comment)
         return self._respond(review)
@@ -274,7 +269,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     @action(detail=True, methods=["post"], url_path="return")
     def return_review(self, request, pk=None):
         review = self.get_object()
-        _refuse(permissions.decide_refusal(request.user, review))
+        refuse(permissions.decide_refusal(request.user, review))
         comment = self._valid(ReturnSerializer)["comment"]
         services.return_review(review=review, actor=request.user, comment=comment)
         return self._respond(review)
@@ -289,7 +284,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         review = self.get_object()
-        _refuse(permissions.decide_refusal(request.user, review))
+        refuse(permissions.decide_refusal(request.user, review))
         comment = self._valid(CommentSerializer)["comment"]
         services.approve_review(review=review, actor=request.user, comment=comment)
         return self._respond(review)
@@ -303,7 +298,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     @action(detail=True, methods=["post"])
     def addenda(self, request, pk=None):
         review = self.get_object()
-        _refuse(permissions.addendum_refusal(request.user, review))
+        refuse(permissions.addendum_refusal(request.user, review))
         text = self._valid(AddendumInputSerializer)["text"]
         addendum = services.add_addendum(review=review, actor=request.user, text=text)
         return Response(AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)
@@ -325,7 +320,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     @action(detail=True, methods=["put"], url_path=r"inputs/(?P<key>[a-z_]+)")
     def inputs(self, request, pk=None, key=None):
         review = self.get_object()
-        _refuse(permissions.edit_refusal(request.user, review))
+        refuse(permissions.edit_refusal(request.user, review))
         if not any(item.key == key for item in review.inputs.all()):
             raise NotFound(_("This review has no such input."))
         data = self._valid(InputAddressSerializer)
@@ -356,7 +351,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     @action(detail=True, methods=["patch"], url_path=r"attainment/(?P<attainment_id>[0-9]+)")
     def attainment(self, request, pk=None, attainment_id=None):
         review = self.get_object()
-        _refuse(permissions.edit_refusal(request.user, review))
+        refuse(permissions.edit_refusal(request.user, review))
         row = get_object_or_404(Attainment, pk=attainment_id, review=review)
         data = self._valid(AttainmentEditSerializer, partial=True)
         services.save_attainment(
@@ -408,7 +403,7 @@ class FindingViewSet(
     )
     def create(self, request):
         review = self._valid(FindingReviewSerializer)["review"]
-        _refuse(permissions.edit_refusal(request.user, review))
+        refuse(permissions.edit_refusal(request.user, review))
         data = self._valid(FindingEditSerializer)
         finding = services.save_finding(review=review, actor=request.user, **self._content(data))
         return self._respond(finding, status.HTTP_201_CREATED)
@@ -428,13 +423,13 @@ class FindingViewSet(
     @extend_schema(responses={204: None, **refusals(400, 403, 404)})
     def destroy(self, request, pk=None):
         finding = self.get_object()
-        _refuse(permissions.edit_refusal(request.user, finding.review))
+        refuse(permissions.edit_refusal(request.user, finding.review))
         services.delete_finding(finding=finding, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _save(self, partial):
         finding = self.get_object()
-        _refuse(permissions.edit_refusal(self.request.user, finding.review))
+        refuse(permissions.edit_refusal(self.request.user, finding.review))
         data = self._valid(FindingEditSerializer, partial=partial)
         services.save_finding(
             review=finding.review, actor=self.request.user, finding=finding, **self._content(data, finding)
@@ -480,7 +475,7 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     )
     def create(self, request):
         review = self._valid(ActionReviewSerializer)["review"]
-        _refuse(permissions.edit_refusal(request.user, review))
+        refuse(permissions.edit_refusal(request.user, review))
         data = self._valid(ActionEditSerializer)
         action_ = services.save_action(
             review=review,
@@ -507,13 +502,13 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     @extend_schema(responses={204: None, **refusals(400, 403, 404)})
     def destroy(self, request, pk=None):
         review_action = self.get_object()
-        _refuse(permissions.edit_refusal(request.user, review_action.review))
+        refuse(permissions.edit_refusal(request.user, review_action.review))
         services.delete_action(action=review_action, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _save(self, partial):
         review_action = self.get_object()
-        _refuse(permissions.edit_refusal(self.request.user, review_action.review))
+        refuse(permissions.edit_refusal(self.request.user, review_action.review))
         data = self._valid(ActionEditSerializer, partial=partial)
         services.save_action(
             review=review_action.review,
@@ -537,7 +532,7 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CheckViewS
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
         review_action = self.get_object()
-        _refuse(permissions.action_progress_refusal(request.user, review_action))
+        refuse(permissions.action_progress_refusal(request.user, review_action))
         data = self._valid(ActionDoneSerializer)
         services.complete_action(
             action=review_action, actor=request.user, note=data["note"], done_on=data["done_on"]
