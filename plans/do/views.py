@@ -71,6 +71,7 @@ def overview(request):
     owners = User.objects.filter(owned_processes__isnull=False).distinct().order_by("last_name", "first_name")
     counts = dict(
         Plan.objects.visible_to(request.user)
+        .active()  # as the list: a retired process is implemented no more
         .filter(kind=Plan.Kind.PROCESS)
         .values_list("implementation_status")
         .annotate(n=Count("pk", distinct=True))

@@ -293,3 +293,72 @@ def test_a_malformed_archive_body_is_refused_naming_what_is_wrong(api_for, commu
     response = api_for(manager).post(f"/api/v1/plans/{communicated_plan.pk}/archive/", body, format="json")
     assert response.status_code == 400 and response.json()["detail"]
     assert Plan.objects.get(pk=communicated_plan.pk).archived_at is None
+
+
+def test_its_milestones_are_overdue_for_nobody_and_it_leaves_the_do_overview(
+    implementing_plan, owner, manager, client_for
+):
+    from pdca.inbox import inbox
+    from plans.do.models import Milestone
+
+    implementation.save_milestone(
+        plan=implementing_plan,
+        actor=owner,
+        title="Retire the old tool",
+        owner=owner,
+        due_on=timezone.localdate() - datetime.timedelta(days=2),
+    )
+    assert Milestone.objects.overdue().count() == 1
+    assert [t.kind for t in inbox(owner).tasks if t.kind == "milestone"] == ["milestone"]
+    _archive(implementing_plan, manager)
+    assert not Milestone.objects.overdue().exists()
+    assert not [t for t in inbox(owner).tasks if t.kind == "milestone"]
+    overview = client_for(manager).get(reverse("do:overview"))
+    assert reverse("do:plan", args=[implementing_plan.pk]) not in overview.content.decode()
+    assert sum(n for _value, _label, n in overview.context["counts"]) == 0
+
+
+def test_a_draft_sent_back_is_nobodys_task_once_archived(process_plan, owner, manager):
+    from pdca.inbox import inbox
+
+    version = process_plan.latest_version
+    factories.submit_and_review(version, owner)
+    services.request_changes(version=version, actor=manager, comment="Name the tools.")
+    assert [t.kind for t in inbox(owner).tasks] == ["plan_changes_requested"]
+    _archive(process_plan, manager)
+    assert inbox(owner).tasks == []
+
+
+def test_its_overdue_review_leaves_the_inbox_the_dashboard_and_the_calendar(
+    client_for, communicated_plan, owner, manager
+):
+    from pdca.inbox import inbox
+
+    review_services.save_schedule(
+        plan=communicated_plan,
+        actor=owner,
+        interval_months=12,
+        next_planned_on=timezone.localdate() - datetime.timedelta(days=10),
+        reviewer=owner,
+    )
+
+    def shown():
+        from reviews.reminders import calendar_events
+
+        client = client_for(owner)
+        assert bool([e for e in calendar_events(owner) if e.uid.startswith("review-due-")]) == (
+            communicated_plan.pk not in archived_ids()
+        )
+        stats = client.get(reverse("dashboard")).context["stats"]
+        return (
+            [t.kind for t in inbox(owner).tasks if t.kind == "review_schedule"],
+            [s["value"] for s in stats if s["label"] == "reviews overdue"],
+            len(client.get(reverse("reviews:calendar")).context["overdue"]),
+        )
+
+    def archived_ids():
+        return set(Plan.objects.filter(archived_at__isnull=False).values_list("pk", flat=True))
+
+    assert shown() == (["review_schedule"], [1], 1)
+    _archive(communicated_plan, manager)
+    assert shown() == ([], [], 0)
