@@ -8,7 +8,8 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pdca.inbox import Task, url_maker
+from pdca.inbox import Task
+from pdca.links import url_maker
 from reviews.models import Finding
 
 from . import selectors

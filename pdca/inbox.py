@@ -204,16 +204,6 @@ def annotate_latest_decision(queryset, prefix, decisions):
     )
 
 
-def url_maker(view, suffix=""):
-    """`pk -> URL` of a view with one integer argument, without resolving each
-    one: a source listing a thousand tasks spent most of its time in `reverse()`."""
-    from django.urls import reverse
-
-    marker = 987654321
-    pattern = reverse(view, args=[marker])
-    return lambda pk: pattern.replace(str(marker), str(pk)) + suffix
-
-
 def people(ids):
     """{pk: user} of the users `ids`, in one query (none for no ids)."""
     from django.contrib.auth import get_user_model

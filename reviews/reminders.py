@@ -4,9 +4,9 @@ open actions of reviews. Registered as reminder sources from reviews/apps.py;
 
 from datetime import timedelta
 
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from pdca.links import url_maker
 from pdca.reminders import DueItem
 from plans.models import Plan, Process, Responsibility
 
@@ -25,13 +25,6 @@ def _chunks(queryset, chunk_size, *fields):
         yield chunk
 
 
-def _url_maker(view, suffix=""):
-    """A URL per id without resolving each one (the job handles thousands)."""
-    marker = 987654321
-    pattern = reverse(view, args=[marker])
-    return lambda pk: pattern.replace(str(marker), str(pk)) + suffix
-
-
 class ScheduleReminders:
     """C2, C5: each plan's next review, reminding its reviewer and process
     owner; late: the deputies and the SMP's review responsibility. Holding
@@ -46,7 +39,7 @@ class ScheduleReminders:
         smp_reviewers = (
             [u.pk for u in smp_version.responsible(Responsibility.Kind.REVIEW)] if smp_version else []
         )
-        plan_url = _url_maker("plans:detail", "#review-schedule")
+        plan_url = url_maker("plans:detail", "#review-schedule")
         deputies_of = Process.deputies.through.objects
         schedules = ReviewSchedule.objects.in_use().filter(
             next_planned_on__lte=today + timedelta(days=horizon)
@@ -89,7 +82,7 @@ class ActionReminders:
     task = "complete_action"
 
     def due_items(self, *, today, horizon, chunk_size):
-        review_url = _url_maker("reviews:detail")
+        review_url = url_maker("reviews:detail")
         actions = ReviewAction.objects.filter(
             status=ReviewAction.Status.OPEN, due_on__lte=today + timedelta(days=horizon)
         )

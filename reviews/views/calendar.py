@@ -13,12 +13,12 @@ from django.utils.formats import date_format
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
+from pdca.links import url_maker
 from plans.models import Plan
 from reviews import permissions
 from reviews.dates import add_months, month_bounds
 from reviews.forms import CalendarFilter
 from reviews.models import Review, ReviewAction, ReviewSchedule
-from reviews.reminders import _url_maker
 
 
 def _month(value, today):
@@ -66,7 +66,7 @@ def calendar(request):
     # Hundreds of entries at scale, each shown twice: their addresses and dates
     # are written once here (a URL per id, a text per distinct date), not by a
     # `reverse()` and a date filter per entry in the template.
-    review_url, plan_url = _url_maker("reviews:detail"), _url_maker("plans:detail")
+    review_url, plan_url = url_maker("reviews:detail"), url_maker("plans:detail")
     day_label, day_iso = cache(lambda d: date_format(d, "D j M")), cache(date.isoformat)
     overdue_by = cache(lambda d: _("overdue by %(since)s") % {"since": timesince(d, today)})
     due_label = cache(lambda d: date_format(d, "j M Y"))
