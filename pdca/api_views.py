@@ -1,8 +1,9 @@
 """pdca's own API: the signed-in user's notifications and the decision log."""
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import DjangoModelPermissions
@@ -145,4 +146,26 @@ class CalendarFeedViewSet(viewsets.ViewSet):
         stored = CalendarToken.objects.get(user=request.user)
         return Response(
             CalendarFeedSerializer({"exists": True, "created_at": stored.created_at, "url": url}).data
+        )
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, generated once per process for each language and
+    API version: it changes only with the code, and generating it takes
+    hundreds of milliseconds. It is the same for everybody (public)."""
+
+    _generated = {}
+
+    def _get_schema_response(self, request):
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        key = (translation.get_language(), version)
+        schema = self._generated.get(key)
+        if schema is None:
+            generator = self.generator_class(
+                urlconf=self.urlconf, api_version=version, patterns=self.patterns
+            )
+            schema = self._generated[key] = generator.get_schema(request=request, public=self.serve_public)
+        return Response(
+            data=schema,
+            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
         )

@@ -5,9 +5,9 @@ from importlib import import_module
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
-from . import benchmark, inbox_views, report_views, views
+from . import api_views, benchmark, inbox_views, report_views, views
 from .api_urls import router
 from .registry import url_includes
 
@@ -50,6 +50,6 @@ urlpatterns = [
     *[path(prefix, include(import_module(module))) for prefix, module in url_includes()],
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", api_views.SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
