@@ -125,14 +125,21 @@ def kind_choices():
 
 
 def remember_count(request, total, user=None):
-    """Keep the number of the user's tasks for the navigation."""
-    if hasattr(request, "session"):
-        request.session[_COUNT_KEY] = {
-            "user": (user or request.user).pk,
-            "count": total,
-            "at": clock.time(),
-            "day": timezone.localdate().isoformat(),
-        }
+    """Keep the number of the user's tasks for the navigation. The same count,
+    remembered less than half of COUNT_SECONDS ago, is left as it is: a visit
+    to the dashboard or the inbox then writes no session."""
+    if not hasattr(request, "session"):
+        return
+    now, today = clock.time(), timezone.localdate().isoformat()
+    pk = (user or request.user).pk
+    remembered = request.session.get(_COUNT_KEY)
+    if (
+        remembered
+        and (remembered.get("user"), remembered.get("count"), remembered.get("day")) == (pk, total, today)
+        and 0 <= now - remembered.get("at", 0) < COUNT_SECONDS / 2
+    ):
+        return
+    request.session[_COUNT_KEY] = {"user": pk, "count": total, "at": now, "day": today}
 
 
 def count_at_login(sender, request, user, **kwargs):

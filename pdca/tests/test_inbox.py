@@ -206,3 +206,32 @@ def test_the_navigation_counts_afresh_after_the_users_own_change(monkeypatch, ma
     assert 'aria-label="3 tasks">3</span>' in client.get(reverse("plans:list")).content.decode()
     client.post(reverse("notifications_mark_read"))  # any change the user makes
     assert 'aria-label="2 tasks">2</span>' in client.get(reverse("plans:list")).content.decode()
+
+
+def test_a_visit_with_the_same_count_writes_no_session(monkeypatch, manager, client_for):
+    """The dashboard and the inbox remember the count they show; the same count
+    remembered lately is not written again (a session write on every visit
+    costs a transaction), a changed one is."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    open_tasks = _tasks("approval", 3, manager)
+    monkeypatch.setattr(
+        registry,
+        "_task_sources",
+        {"approval": registry.TaskSource("approval", "Plans to approve", lambda user: list(open_tasks), 1)},
+    )
+    client = client_for(manager)
+
+    def session_writes(url):
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(url).content.decode()
+        return html, [q["sql"] for q in captured if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+
+    # Counted at login; the visits find the same count.
+    for url in (reverse("dashboard"), reverse("tasks"), reverse("dashboard")):
+        html, writes = session_writes(url)
+        assert 'aria-label="3 tasks">3</span>' in html and writes == []
+    open_tasks.pop()
+    html, writes = session_writes(reverse("tasks"))
+    assert 'aria-label="2 tasks">2</span>' in html and writes
