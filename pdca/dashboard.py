@@ -10,17 +10,20 @@ The tasks, panels and key figures are kept per person for CACHE_SECONDS under
 the version of the data (`data_version`): any recorded change anywhere gives
 every dashboard a new key, so that a task done or a new one shows on the next
 visit; the day is part of the key, so that what falls due today does too.
-The unread notifications are read on every visit.
+The unread notifications (the first few and how many) are read on every
+visit, in one query.
 """
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from urllib.parse import urlencode
 
 from django.apps import apps
 from django.core.cache import cache as django_cache
 from django.db import connection
+from django.db.models import Count, Subquery
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from simple_history.models import HistoricalChanges
@@ -30,6 +33,8 @@ from .registry import dashboard_panels
 
 # How many tasks the dashboard's first panel shows ("See all N tasks" for the rest).
 TASK_PANEL_SIZE = 5
+# How many unread notifications the dashboard lists.
+NOTIFICATIONS_SHOWN = 5
 # At most this old, whatever the version says (a change written without a
 # history row, such as a queryset update, shows after this long at the latest).
 CACHE_SECONDS = 60
@@ -42,10 +47,39 @@ def data_version():
     it on. Reads the end of each table's primary key index; committed rows
     only, so the version never runs ahead of the data read after it."""
     sql, count = _newest_rows_sql(connection.vendor)
-    with connection.cursor() as cursor:
+    with _prepared_cursor() as cursor:
         cursor.execute(sql)
         found = dict(cursor.fetchall())
     return ".".join(str(found.get(n, 0)) for n in range(count))
+
+
+def _prepared_cursor():
+    """On PostgreSQL a cursor whose statements the server prepares once per
+    connection (psycopg keeps them): planning the query's forty subqueries
+    took longer than running them. Django's own cursors bind on the client
+    and never prepare (for transaction-mode poolers older than PgBouncer
+    1.21); its query log and error wrapping apply to this one too. SQLite's
+    driver keeps its compiled statements anyway."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    driver = connection.connection
+    if driver.prepare_threshold is None:
+        # Django turns preparing off; only these cursors ask for it.
+        driver.prepare_threshold = 2**31
+    raw = _prepared_cursor_class()(driver)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+@cache
+def _prepared_cursor_class():
+    import psycopg
+
+    class Prepared(psycopg.Cursor):
+        def execute(self, query, params=None, **options):
+            return super().execute(query, params, **{"prepare": True, **options})
+
+    return Prepared
 
 
 @cache
@@ -62,19 +96,46 @@ def _newest_rows_sql(vendor):
 
 
 def for_user(user):
+    """The dashboard's context. What is kept (`Work`: the key figures, tasks
+    and panels as HTML, the number of tasks and the roles) is computed and
+    rendered only when the data's version, the day or the language moved on;
+    on a fresh computation the context also holds what it was rendered from."""
     version = hashlib.sha256(data_version().encode()).hexdigest()[:32]
     key = f"pdca-dashboard:{user.pk}:{translation.get_language()}:{timezone.localdate()}:{version}"
-    context = django_cache.get(key)
-    if context is None:
-        context = _tasks_and_panels(user)
-        django_cache.set(key, context, CACHE_SECONDS)
+    work = django_cache.get(key)
+    computed = {}
+    if work is None:
+        computed = _tasks_and_panels(user)
+        work = Work(
+            tasks=render_to_string("pdca/_dashboard_tasks.html", computed),
+            panels=render_to_string("pdca/_dashboard_panels.html", computed),
+            task_total=computed["inbox"].total,
+            role_names=computed["role_names"],
+        )
+        django_cache.set(key, work, CACHE_SECONDS)
+    unread = user.notifications.unread()
+    # How many, as a subquery the database runs once: a partial index holds them.
+    total = unread.order_by().values("recipient_id").annotate(n=Count("pk")).values("n")
+    recent = list(unread.annotate(unread_total=Subquery(total))[:NOTIFICATIONS_SHOWN])
     return {
-        **context,
-        # The template keeps what it writes of them under the same key.
-        "dashboard_key": key,
-        "cache_seconds": CACHE_SECONDS,
-        "recent_notifications": list(user.notifications.unread()[:5]),
+        **computed,
+        "work": work,
+        "role_names": work.role_names,
+        "recent_notifications": recent,
+        # The navigation's count, from the same query (see pdca.context_processors).
+        "unread_notifications": recent[0].unread_total if recent else 0,
     }
+
+
+@dataclass(frozen=True)
+class Work:
+    """What the dashboard keeps per person and data version: plain strings
+    and numbers, quick to read back from any cache."""
+
+    tasks: str  # the key figures and the first tasks (HTML)
+    panels: str  # each phase's panels (HTML)
+    task_total: int
+    role_names: list
 
 
 def _tasks_and_panels(user):
@@ -86,6 +147,8 @@ def _tasks_and_panels(user):
         "inbox": replace(tasks, tasks=top),
         "top_tasks": top,
         "panels": [],
+        # Roles change with a history row, which moves the version on.
+        "role_names": user.role_names,
         "stats": [
             {
                 "value": kind["count"],

@@ -176,6 +176,13 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["recipient", "read_at"]),
+            # A person's unread ones, the newest first, and how many (the
+            # navigation and the dashboard, on every page).
+            models.Index(
+                fields=["recipient", "-created_at", "-id"],
+                condition=models.Q(read_at__isnull=True, resolved_at__isnull=True),
+                name="pdca_notification_unread",
+            ),
             models.Index(fields=["emailed_at", "next_email_at"]),
             models.Index(fields=["content_type", "object_id", "task"]),
         ]

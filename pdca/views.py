@@ -48,7 +48,7 @@ def healthz(request):
 
 def dashboard(request):
     context = dashboard_selectors.for_user(request.user)
-    remember_count(request, context["inbox"].total)  # the navigation shows the same count
+    remember_count(request, context["work"].task_total)  # the navigation shows the same count
     return render(request, "pdca/dashboard.html", context)
 
 
