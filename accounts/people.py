@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q, Value
-from django.db.models.functions import Concat
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -151,3 +151,11 @@ def require_eligible(field, responsibility, *persons):
     refusals = [r for r in (eligibility_refusal(p, responsibility) for p in persons) if r]
     if refusals:
         raise RuleViolation(" ".join(refusals), field=field)
+
+
+def name_of(relation):
+    """The SQL form of a person's name as `User.__str__` gives it (the full
+    name, or the username without one), for the person `relation` names:
+    lists of thousands of rows show it without a User object per row."""
+    full = Trim(Concat(f"{relation}__first_name", Value(" "), f"{relation}__last_name"))
+    return Coalesce(NullIf(full, Value("")), f"{relation}__username")

@@ -158,10 +158,15 @@ class Improvement(models.Model):
         ]
 
     def __str__(self):
-        return f"I-{self.number}: {self.title}"
+        return self.label_of(self.number, self.title)
 
     def get_absolute_url(self):
         return reverse("improvements:detail", args=[self.number])
+
+    @staticmethod
+    def label_of(number, title):
+        """How an improvement is named ("I-12: Faster triage"), from its number and title."""
+        return f"I-{number}: {title}"
 
     @property
     def code(self):

@@ -34,6 +34,13 @@ def test_a_csi_owner_is_asked_to_approve_the_proposed_improvements(
 ):
     proposed = Improvement.objects.filter(status=Improvement.Status.PROPOSED).order_by("number")
     assert codes(csi_owner, "improvement_approval") == sorted(i.code for i in proposed) != []
+    listed = {task.object_label: task for task in tasks(csi_owner, "improvement_approval")}
+    for improvement in proposed:
+        task = listed[str(improvement)]
+        assert task.title == f"Approve or reject {improvement}" and task.url == improvement.get_absolute_url()
+        assert task.reason == (improvement.justification or improvement.description)
+        assert task.actor_name == (str(improvement.raised_by) if improvement.raised_by else "")
+        assert task.since == improvement.raised_on and task.due_on == improvement.required_by
     assert tasks(owner, "improvement_approval") == [] and tasks(manager, "improvement_approval") == []
     for improvement in proposed:
         services.approve_improvement(improvement=improvement, actor=csi_owner)
@@ -100,11 +107,16 @@ def test_a_csi_owner_is_asked_to_check_the_effectiveness_then_to_close(
     improvement = improvement_of(reviewed_findings, Finding.Grade.OPPORTUNITY)
     improvement = implemented_with_result(improvement, csi_owner, owner, kpi)
     [task] = tasks(csi_owner, "improvement_verify")
-    assert task.title.startswith("Check the effectiveness")
+    # Read as plain rows (a CSI owner has a thousand): the same words as the object would give.
+    assert task.title == f"Check the effectiveness of {improvement}"
+    assert task.object_label == str(improvement) and task.url == improvement.get_absolute_url()
+    assert task.actor_name == str(owner) and task.due_on == improvement.required_by
+    assert task.since == improvement.implemented_at
     assert tasks(owner, "improvement_verify") == []
     services.check_effectiveness(improvement=improvement, actor=csi_owner, effective=True, evidence="Met.")
     [task] = tasks(csi_owner, "improvement_verify")
-    assert task.title.startswith("Close")
+    assert task.title == f"Close {improvement}" and task.reason == "Found effective: close it."
+    assert task.since == Improvement.objects.get(pk=improvement.pk).evaluated_at
     services.close_improvement(improvement=Improvement.objects.get(pk=improvement.pk), actor=csi_owner)
     assert tasks(csi_owner, "improvement_verify") == []
 
