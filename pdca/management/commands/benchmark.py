@@ -89,7 +89,8 @@ class Command(BaseCommand):
             hellos, results, refused = benchmark.run_in_process(covered, repeat=repeat, progress=progress)
             mode = (
                 "in process (test client, full middleware stack): SQL queries of one request after a "
-                f"warm-up, then {repeat} timed requests per page without the query log"
+                f"warm-up, then {repeat} timed requests per page without the query log, the warmed-up "
+                "process frozen out of the garbage collector as gunicorn's workers are"
             )
         if progress:
             self.stderr.write("")
