@@ -12,8 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from plans.models import Process
 from plans.tests import factories as plan_factories
 from reviews import services
+from reviews.api.filters import FindingFilter
 from reviews.models import Finding, Review
 from reviews.tests import factories
 from reviews.views.findings import FINDINGS_PER_PAGE
@@ -240,6 +242,29 @@ def test_the_counts_follow_the_filters_and_each_links_to_its_list(client_for, re
         'aria-current="true"><span class="stat__value">2</span> <span class="stat__label">Minor nonconformity'
         in html
     )
+
+
+def test_the_process_filter_offers_the_processes_the_register_holds(client_for, register, manager, owner):
+    """Not every process the user may read (a thousand at scale): those with
+    findings under the other filters, and the one chosen."""
+    client = client_for(manager)
+
+    def offered(params):
+        response = client.get(URL, params)
+        field = response.context["filter_fields"][FindingFilter.PAGE_FILTERS.index("process")]
+        return {label for value, label in field.field.choices if value not in ("", "null")}
+
+    plan_factories.draft_process_plan(owner, manager, name="Problem management")
+    without_findings = Process.objects.exclude(pk__in=[register["incidents"].pk, register["changes"].pk])
+    assert without_findings.exists()  # readable processes that have no findings
+    assert offered({}) == {"Change management", "Incident management"}
+    assert offered({"review_kind": "internal_audit"}) == {"Change management", "Incident management"}
+    assert offered({"grade": "major"}) == {"Incident management"}
+    # The one chosen stays offered, even where nothing under the other filters concerns it.
+    chosen = without_findings.first()
+    assert chosen.name in offered({"process": chosen.pk})
+    html = client.get(URL, {"process": chosen.pk}).content.decode()
+    assert f'<option value="{chosen.pk}" selected>' in html
 
 
 # -- sorting and pages -------------------------------------------------------------------------------------

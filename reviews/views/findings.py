@@ -6,6 +6,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
+from plans.models import Process
+
 from .. import selectors
 from ..api.filters import FindingFilter
 
@@ -41,6 +43,14 @@ def register(request):
     today = timezone.localdate()
     rows = [(finding, selectors.age_in_days(finding, today)) for finding in page]
     form = findings.filter.form
+    # The process filter offers the processes the register holds under the
+    # other filters (those counted: one query by their ids), and the one chosen;
+    # not every process the user may read, a thousand at scale.
+    offered = [count.value for count in counts.processes if count.value != "null"]
+    chosen = params.get("process", "")
+    form.fields["process"].queryset = Process.objects.filter(
+        pk__in=offered + ([chosen] if chosen.isdigit() else [])
+    ).order_by("name")
     filtered = any(params.get(name) for name in FindingFilter.PAGE_FILTERS)
 
     def sort_link(key):
