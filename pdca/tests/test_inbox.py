@@ -191,15 +191,21 @@ def test_the_api_refuses_a_page_given_twice_or_empty(manager, api_for):
     assert response.status_code == 400 and "Give a value" in response.json()["errors"]["page"][0]
 
 
-def test_the_navigation_counts_afresh_after_the_users_own_change(monkeypatch, manager, client_for):
-    """The count is remembered for a few minutes, but a task the user has just
-    done leaves the navigation on the next page."""
-    open_tasks = _tasks("approval", 3, manager)
+def _three_approvals(monkeypatch, user):
+    """The only source: three approvals for `user`, a list a test may shorten."""
+    open_tasks = _tasks("approval", 3, user)
     monkeypatch.setattr(
         registry,
         "_task_sources",
         {"approval": registry.TaskSource("approval", "Plans to approve", lambda user: list(open_tasks), 1)},
     )
+    return open_tasks
+
+
+def test_the_navigation_counts_afresh_after_the_users_own_change(monkeypatch, manager, client_for):
+    """The count is remembered for a few minutes, but a task the user has just
+    done leaves the navigation on the next page."""
+    open_tasks = _three_approvals(monkeypatch, manager)
     client = client_for(manager)
     assert 'aria-label="3 tasks">3</span>' in client.get(reverse("dashboard")).content.decode()
     open_tasks.pop()  # done elsewhere: the remembered count stays for a while
@@ -215,12 +221,7 @@ def test_a_visit_with_the_same_count_writes_no_session(monkeypatch, manager, cli
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    open_tasks = _tasks("approval", 3, manager)
-    monkeypatch.setattr(
-        registry,
-        "_task_sources",
-        {"approval": registry.TaskSource("approval", "Plans to approve", lambda user: list(open_tasks), 1)},
-    )
+    open_tasks = _three_approvals(monkeypatch, manager)
     client = client_for(manager)
 
     def session_writes(url):
