@@ -1,5 +1,6 @@
 """pdca's own API: the signed-in user's notifications and the decision log."""
 
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
@@ -150,22 +151,26 @@ class CalendarFeedViewSet(viewsets.ViewSet):
 
 
 class SchemaView(SpectacularAPIView):
-    """The OpenAPI schema, generated once per process for each language and
-    API version: it changes only with the code, and generating it takes
-    hundreds of milliseconds. It is the same for everybody (public)."""
+    """The OpenAPI schema, generated and written out (YAML or JSON) once per
+    process for each language, API version and format: it changes only with
+    the code, and generating and writing it take a hundred milliseconds and
+    more. It is the same for everybody (public)."""
 
-    _generated = {}
+    _written = {}
 
     def _get_schema_response(self, request):
         version = self.api_version or request.version or self._get_version_parameter(request)
-        key = (translation.get_language(), version)
-        schema = self._generated.get(key)
-        if schema is None:
+        renderer, media_type = request.accepted_renderer, request.accepted_media_type
+        key = (translation.get_language(), version, media_type)
+        content = self._written.get(key)
+        if content is None:
             generator = self.generator_class(
                 urlconf=self.urlconf, api_version=version, patterns=self.patterns
             )
-            schema = self._generated[key] = generator.get_schema(request=request, public=self.serve_public)
-        return Response(
-            data=schema,
-            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
-        )
+            schema = generator.get_schema(request=request, public=self.serve_public)
+            content = renderer.render(schema, media_type, self.get_renderer_context())
+            self._written[key] = content
+        charset = f"; charset={renderer.charset}" if renderer.charset else ""
+        response = HttpResponse(content, content_type=f"{media_type}{charset}")
+        response["Content-Disposition"] = f'inline; filename="{self._get_filename(request, version)}"'
+        return response
