@@ -20,7 +20,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import BaselineValue, Project, ResultValue
+from reviews.models import Finding
+
+from .models import BaselineValue, Improvement, Project, ResultValue
 from .selectors import comparison, main_comparison
 
 CHUNK_SIZE = 1000
@@ -112,9 +114,20 @@ def _yes_no(value):
     return _("Yes") if value else _("No")
 
 
+def _labels(model, name):
+    """{value: label} of a field's choices, the labels translated now."""
+    return {value: str(label) for value, label in model._meta.get_field(name).flatchoices}
+
+
 def rows(improvements, *, today=None):
     """One dict per improvement (keys of `columns()`), read `CHUNK_SIZE` at a time."""
     today = today or timezone.localdate()
+    # The choices' labels translated once: `get_FOO_display()` per row
+    # translated every label of its field again (most of the export's time).
+    source, scope, priority, size, status = (
+        _labels(Improvement, name) for name in ("source", "scope", "priority", "size", "status")
+    )
+    grade = _labels(Finding, "grade")
     for improvement in export_queryset(improvements).iterator(chunk_size=CHUNK_SIZE):
         lines = comparison(improvement)
         main = main_comparison(improvement, lines)
@@ -125,15 +138,15 @@ def rows(improvements, *, today=None):
             "description": improvement.description,
             "raised_on": improvement.raised_on,
             "raised_by": str(improvement.raised_by),
-            "source": improvement.get_source_display(),
-            "finding": f"{finding.code} ({finding.get_grade_display()})" if finding else "",
+            "source": source.get(improvement.source, improvement.source),
+            "finding": f"{finding.code} ({grade.get(finding.grade, finding.grade)})" if finding else "",
             "review": str(finding.review) if finding else "",
             "processes": ", ".join(p.name for p in improvement.processes.all()),
-            "scope": improvement.get_scope_display(),
+            "scope": scope.get(improvement.scope, improvement.scope),
             "owner": str(improvement.owner) if improvement.owner else "",
-            "priority": improvement.get_priority_display(),
-            "size": improvement.get_size_display(),
-            "status": improvement.get_status_display(),
+            "priority": priority.get(improvement.priority, improvement.priority),
+            "size": size.get(improvement.size, improvement.size),
+            "status": status.get(improvement.status, improvement.status),
             "required_by": improvement.required_by,
             "overdue": _yes_no(improvement.is_overdue(today)),
             "projects": ", ".join(p.name for p in improvement.projects.all()),
