@@ -41,6 +41,12 @@ class Command(BaseCommand):
             help="Only this role (its name or demo username, or 'anonymous'); repeatable.",
         )
         parser.add_argument("--only", default="", help="Only routes whose name or path contains this.")
+        parser.add_argument(
+            "--leave-out",
+            action="append",
+            default=[],
+            help="Leave out the routes whose name or path contains this (e.g. export); repeatable.",
+        )
         parser.add_argument("--json", dest="json_path", help="Also write every figure to this JSON file.")
         parser.add_argument("--http", dest="base_url", help="Drive a running server at this URL instead.")
         parser.add_argument(
@@ -54,7 +60,20 @@ class Command(BaseCommand):
         )
         parser.add_argument("--quiet", action="store_true", help="Print no progress.")
 
-    def handle(self, *args, repeat, role, only, json_path, base_url, concurrency, requests, seconds, **opts):
+    def handle(
+        self,
+        *args,
+        repeat,
+        role,
+        only,
+        leave_out,
+        json_path,
+        base_url,
+        concurrency,
+        requests,
+        seconds,
+        **opts,
+    ):
         if repeat < 1 or concurrency < 1 or (requests is not None and requests < 1):
             raise CommandError("--repeat, --concurrency and --requests must be at least 1.")
         if seconds is not None and seconds <= 0:
@@ -66,7 +85,7 @@ class Command(BaseCommand):
             )
         if not any(r.user for r in roles) and (not role or missing):
             raise CommandError("No demo users to log in: run `manage.py seed_demo` (with --scale N) first.")
-        covered = benchmark.coverage(roles, only=only)
+        covered = benchmark.coverage(roles, only=only, leave_out=leave_out)
         environment = benchmark.environment()
         progress = self._progress if not opts["quiet"] and self.stderr.isatty() else None
         if base_url:
