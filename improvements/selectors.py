@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from accounts.roles import is_read_only, reads_everything
 from pdca.decisions import timeline
 from pdca.widgets import ListSelect
-from plans.models import Process
+from plans.models import Plan, Process
 
 from . import permissions
 from .models import BaselineValue, EffectivenessCheck, Improvement, Project, ProjectMilestone, ResultValue
@@ -61,6 +61,20 @@ def _rank(name, order):
 
 def _open_overdue(today=None):
     return Q(status__in=Improvement.OPEN_STATES, required_by__lt=today or timezone.localdate())
+
+
+def _processes_held(user):
+    """The processes of the improvements `user` may read: every process when
+    he or she reads the whole register; otherwise those of the plans he or
+    she reads that have improvements, and those of the improvements he or she
+    raised or owns (`Improvement.objects.visible_to`), found from the few
+    processes rather than from every improvement a reader of most plans sees."""
+    linked = Improvement.processes.through.objects.filter(process=OuterRef("pk"))
+    if reads_everything(user):
+        return Process.objects.filter(Exists(linked))
+    readable = Plan.objects.visible_to(user).filter(process__isnull=False).values("process_id")
+    own = Improvement.objects.filter(Q(raised_by=user) | Q(owner=user)).values("processes")
+    return Process.objects.filter((Q(pk__in=readable) & Exists(linked)) | Q(pk__in=own))
 
 
 class ImprovementFilter(django_filters.FilterSet):
@@ -134,9 +148,7 @@ class ImprovementFilter(django_filters.FilterSet):
         self.filters["owner"].queryset = User.objects.filter(
             pk__in=visible.filter(owner__isnull=False).values("owner")
         ).order_by("last_name", "first_name", "username")
-        self.filters["process"].queryset = Process.objects.filter(
-            pk__in=visible.values("processes")
-        ).order_by("name")
+        self.filters["process"].queryset = _processes_held(user).order_by("name")
 
     def filter_search(self, queryset, name, value):
         for word in value.split():

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from improvements import services
 from improvements.models import Improvement
+from improvements.selectors import ImprovementFilter
 from improvements.views.register import PER_PAGE
 from plans.models import Plan
 from plans.tests.factories import ProcessFactory
@@ -166,6 +167,30 @@ def test_staff_see_the_improvements_of_the_plans_they_read(client_for, register,
     shown = {int(n) for n in rows(response)}
     assert shown == {register[g].improvement.number for g in ("major", "minor", "opportunity")}
     assert "Propose an improvement" in response.content.decode()
+
+
+def test_the_process_and_owner_filters_offer_what_the_register_holds(
+    client_for, register, staff, csi_owner, communicated_plan
+):
+    """Staff are offered the processes of the plans they read that have
+    improvements, and the processes of the improvements they raised or own;
+    not the processes whose plans they do not read. Readers of the whole
+    register are offered every process with improvements."""
+
+    def offered(user, name):
+        response = client_for(user).get(URL)
+        field = response.context["filter_fields"][ImprovementFilter.PAGE_FILTERS.index(name)]
+        return {label for value, label in field.field.choices if value != ""}
+
+    incidents, changes = communicated_plan.process.name, register["suggestion"].processes.get().name
+    ProcessFactory(name="Problem management")  # no improvement
+    assert offered(staff, "process") == {incidents}
+    assert offered(csi_owner, "process") == {incidents, changes}
+    own = ProcessFactory(name="Capacity management")
+    services.propose_improvement(actor=staff, title="Mine", description="x", processes=[own])
+    assert offered(staff, "process") == {incidents, own.name}
+    owners = {str(i.owner) for i in Improvement.objects.visible_to(staff) if i.owner}
+    assert offered(staff, "owner") == owners
 
 
 def test_auditors_read_the_register_but_are_not_offered_to_propose(client_for, register, auditor):
