@@ -117,7 +117,9 @@ def test_routes_can_be_left_out_by_a_word_of_their_name_or_path(roles):
     assert {"improvements:export_csv", "improvements:export_xlsx", "improvements:register"} <= everything
     kept = {target.route.name for target in benchmark.coverage(roles, leave_out=["export"]).targets}
     assert not any("export" in name for name in kept) and "improvements:register" in kept
-    kept = {target.route.name for target in benchmark.coverage(roles, leave_out=["export", "api/v1/"]).targets}
+    kept = {
+        target.route.name for target in benchmark.coverage(roles, leave_out=["export", "api/v1/"]).targets
+    }
     assert "improvements:register" in kept and not any(name.endswith("-list") for name in kept)
 
 
