@@ -58,17 +58,18 @@ def _prepared_cursor():
     connection (psycopg keeps them): planning the query's forty subqueries
     took longer than running them. Django's own cursors bind on the client
     and never prepare (for transaction-mode poolers older than PgBouncer
-    1.21); its query log and error wrapping apply to this one too. SQLite's
-    driver keeps its compiled statements anyway."""
-    if connection.vendor != "postgresql":
+    1.21); its error wrapping applies to this one too. SQLite's
+    driver keeps its compiled statements anyway. With the query log on
+    (DEBUG, or a test counting queries) a plain cursor, whose statement the
+    log can show: psycopg keeps no text of a prepared one's execution."""
+    if connection.vendor != "postgresql" or connection.queries_logged:
         return connection.cursor()
     connection.ensure_connection()
     driver = connection.connection
     if driver.prepare_threshold is None:
         # Django turns preparing off; only these cursors ask for it.
         driver.prepare_threshold = 2**31
-    raw = _prepared_cursor_class()(driver)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    return connection.make_cursor(_prepared_cursor_class()(driver))
 
 
 @cache

@@ -47,3 +47,21 @@ def test_a_change_shows_on_the_next_visit(smp, owner, manager, client_for):
     response, _queries = _visit(client)
     assert response.context["inbox"].total == 0
     assert 'class="task"' not in response.content.decode()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL prepares statements; SQLite's driver caches them"
+)
+def test_the_data_version_is_a_statement_postgresql_prepares_once(smp, owner, manager):
+    """Planning its forty subqueries cost more than running them: prepared once
+    per connection, it answers what the plain statement answers; with the query
+    log on it runs as a plain statement the log can show."""
+    _submitted(owner, manager)
+    version = data_version()
+    assert data_version() == version
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%UNION ALL%'")
+        assert cursor.fetchone()[0] == 1
+    with CaptureQueriesContext(connection) as captured:
+        assert data_version() == version
+    assert len(captured) == 1 and "UNION ALL" in captured[0]["sql"]
