@@ -62,7 +62,11 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["content_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"]),
+            # The log in its order, a page at a time, and the exports of a period.
+            models.Index(fields=["at", "id"], name="pdca_decision_in_order"),
+        ]
 
     def __str__(self):
         return f"{self.actor} {self.action_label} at {self.at:%Y-%m-%d %H:%M}"
