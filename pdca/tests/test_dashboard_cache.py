@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from pdca.dashboard import data_version
+from pdca.dashboard import NOTIFICATIONS_SHOWN, data_version
+from pdca.notifications import notify
 from plans import services
 from plans.tests import factories
 
@@ -65,3 +66,31 @@ def test_the_data_version_is_a_statement_postgresql_prepares_once(smp, owner, ma
     with CaptureQueriesContext(connection) as captured:
         assert data_version() == version
     assert len(captured) == 1 and "UNION ALL" in captured[0]["sql"]
+
+
+def test_the_unread_count_counts_them_all_not_the_few_listed(smp, manager, client_for):
+    """The dashboard lists the newest five unread notifications and, from the
+    same query, how many there are: the navigation says all of them."""
+    for n in range(NOTIFICATIONS_SHOWN + 2):
+        notify(recipients=[manager], subject=f"News {n}")
+    response, _queries = _visit(client_for(manager))
+    assert len(response.context["recent_notifications"]) == NOTIFICATIONS_SHOWN
+    assert response.context["unread_notifications"] == NOTIFICATIONS_SHOWN + 2
+    assert f'aria-label="{NOTIFICATIONS_SHOWN + 2} unread"' in response.content.decode()
+
+
+def test_the_roles_shown_are_kept_with_the_work_and_follow_a_change(smp, staff, administrator, client_for):
+    """The roles under the greeting are kept with the dashboard's work; a
+    change of roles writes a history row, so the next visit shows it."""
+    from accounts import roles
+    from accounts.services import set_roles
+
+    client = client_for(staff)
+    first, _queries = _visit(client)
+    assert first.context["role_names"] == [roles.STAFF] and f'<p class="muted">{roles.STAFF}</p>' in (
+        first.content.decode()
+    )
+    set_roles(user=staff, roles=[roles.STAFF, roles.AUDITOR], actor=administrator)
+    again, _queries = _visit(client)
+    assert again.context["role_names"] == sorted([roles.STAFF, roles.AUDITOR])
+    assert " · ".join(sorted([roles.STAFF, roles.AUDITOR])) in again.content.decode()
