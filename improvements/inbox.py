@@ -20,19 +20,6 @@ from .permissions import is_manager, is_read_only
 Status = Improvement.Status
 
 
-def _task(kind, title, improvement, reason, since, actor="", *, url):
-    return Task(
-        kind=kind,
-        title=title,
-        reason=reason,
-        since=since,
-        url=url(improvement.number),
-        actor_name=str(actor or ""),
-        due_on=improvement.required_by,
-        object_label=str(improvement),
-    )
-
-
 # What a task shows of an improvement, read as plain rows: a CSI owner has a
 # thousand of these tasks, and a model object per improvement and per person
 # (with every other column read and converted) cost most of the inbox's time.
@@ -40,6 +27,7 @@ _SHOWN = ("number", "title", "required_by")
 
 
 def _row_task(kind, title, row, reason, since, actor, *, url):
+    """A task about the improvement of `row` (its number, title and required-by date)."""
     return Task(
         kind=kind,
         title=title,
@@ -50,6 +38,12 @@ def _row_task(kind, title, row, reason, since, actor, *, url):
         due_on=row["required_by"],
         object_label=Improvement.label_of(row["number"], row["title"]),
     )
+
+
+def _task(kind, title, improvement, reason, since, actor="", *, url):
+    """The same from an improvement object (the sources with few tasks)."""
+    shown = {"number": improvement.number, "title": improvement.title, "required_by": improvement.required_by}
+    return _row_task(kind, title, shown, reason, since, str(actor or ""), url=url)
 
 
 def improvements_to_approve(user):
