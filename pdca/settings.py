@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "pdca.inbox.forget_count_after_changes",
+    "pdca.memo.request_memo",
 ]
 
 ROOT_URLCONF = "pdca.urls"

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,13 +8,22 @@ class PlansConfig(AppConfig):
     verbose_name = _("Plan and Do")
 
     def ready(self):
-        from pdca import registry
+        from pdca import memo, registry
         from pdca.controlled import protect_from_deletion
 
         from . import api, dashboard, demo, reports
         from .do import api as do_api
         from .do import dashboard as do_dashboard
-        from .models import Kpi, Objective, PlanVersion, Responsibility
+        from .models import Kpi, Objective, Plan, PlanVersion, Process, Responsibility
+
+        # Who is involved in which plan (`models.involvement`) is read once per
+        # request; a change of what it derives from forgets it.
+        for model in (Plan, Process, Responsibility):
+            post_save.connect(memo.forget, sender=model, dispatch_uid=f"plans.involvement.{model.__name__}")
+            post_delete.connect(memo.forget, sender=model, dispatch_uid=f"plans.involvement.{model.__name__}")
+        m2m_changed.connect(
+            memo.forget, sender=Process.deputies.through, dispatch_uid="plans.involvement.deputies"
+        )
 
         for model in (PlanVersion, Objective, Kpi, Responsibility):
             protect_from_deletion(model)

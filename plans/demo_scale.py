@@ -198,6 +198,7 @@ def _seed_chunk(chunk, people, ctx, step):
                     implementation_status=status,
                     implementation_started_at=started,
                     in_operation_since=started + _days(60) if status == "in_operation" else None,
+                    readable_by_all=any(v[7] for v in s["versions"]),  # a version communicated
                 ),
                 user=s["owner"],
                 at=s["base"],

@@ -752,6 +752,10 @@ def communicate_plan(*, version, actor, comment=""):
         batch_size=500,
         default_user=actor,
     )
+    # From now on everybody reads the plan (`Plan.readable_by_all`); what
+    # builds on plans follows through `version_communicated`.
+    Plan.objects.filter(pk=version.plan_id, readable_by_all=False).update(readable_by_all=True)
+    version.plan.readable_by_all = True
     signals.version_communicated.send(sender=PlanVersion, version=version, actor=actor)
     return version
 

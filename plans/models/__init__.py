@@ -12,6 +12,7 @@ from plans.models.plan import (
     PlanVersionQuerySet,
     Process,
     Responsibility,
+    involvement,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "PlanVersionQuerySet",
     "Process",
     "Responsibility",
+    "involvement",
 ]

@@ -7,6 +7,7 @@ a SHA-256. Objectives, KPIs and responsibilities are parts of their version.
 """
 
 import uuid
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -26,6 +27,8 @@ from pdca.controlled import (
     ImmutableRecord,
     person,
 )
+from pdca.derived import DerivedFields
+from pdca.memo import once_per_request
 
 from .. import sections as plan_sections
 
@@ -55,12 +58,17 @@ class PlanQuerySet(models.QuerySet):
         """Lists never show what a user may not see (see plans.permissions)."""
         if reads_everything(user):
             return self
-        # EXISTS subqueries, not joins: no DISTINCT before paging, and a plan
-        # both database engines evaluate per row with an index.
-        return self.filter(
-            Exists(PlanVersion.objects.filter(plan=OuterRef("pk"), communicated_at__isnull=False))
-            | _involved(user, plan=OuterRef("pk"), process=OuterRef("process_id"))
-        )
+        # A column and the handful of plans `user` is involved in, read
+        # first: no joins, no DISTINCT before paging, and what builds on plans
+        # (reviews, measurements, improvements) filters on the flag instead
+        # of a semi-join per row.
+        return self.filter(Q(readable_by_all=True) | Q(pk__in=involvement(user).plans))
+
+    def involving(self, user):
+        """The plans `user` reads because he or she is involved: owner or deputy
+        of the plan's process, or named for a responsibility in any of its
+        versions; they show him or her their drafts too. A handful for anyone."""
+        return self.filter(pk__in=_involved_plan_ids(user))
 
     def active(self):
         """Plans in use: not archived."""
@@ -80,7 +88,7 @@ class PlanQuerySet(models.QuerySet):
         )
 
 
-class Plan(models.Model):
+class Plan(DerivedFields, models.Model):
     """A controlled document: the superordinate SMP or one process plan (P1)."""
 
     class Kind(models.TextChoices):
@@ -144,8 +152,15 @@ class Plan(models.Model):
     )
     archive_reason = models.TextField(blank=True)
 
+    # Everybody reads a plan once a version of it has been communicated (the
+    # DESIGN's "staff read communicated plans"). Set by `communicate_plan`, never
+    # cleared: a communicated version stays communicated. Kept on the plan so
+    # that visibility is a column, not a search of the versions.
+    readable_by_all = models.BooleanField(default=False, editable=False)
+    DERIVED_FIELDS = ("readable_by_all",)
+
     objects = PlanQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["created_at"])
+    history = HistoricalRecords(excluded_fields=["created_at", "readable_by_all"])
 
     class Meta:
         ordering = ["-kind", "title"]  # the SMP first, then process plans
@@ -231,10 +246,7 @@ class PlanVersionQuerySet(ControlledDocumentQuerySet):
     def visible_to(self, user):
         if reads_everything(user):
             return self
-        return self.filter(
-            Q(communicated_at__isnull=False)
-            | _involved(user, plan=OuterRef("plan_id"), process=OuterRef("plan__process_id"))
-        )
+        return self.filter(Q(communicated_at__isnull=False) | Q(plan__in=involvement(user).plans))
 
     def awaiting_approval_by(self, user):
         """P3: reviewed versions that name `user` as approver, and versions in
@@ -261,13 +273,39 @@ class PlanVersionQuerySet(ControlledDocumentQuerySet):
         )
 
 
-def _involved(user, *, plan, process):
-    """`user` owns or deputises the plan's process, or any version of the plan
-    names him or her for a responsibility: he or she reads its drafts too."""
-    return (
-        Exists(Responsibility.objects.filter(version__plan=plan, user=user))
-        | Exists(Process.objects.filter(pk=process, owner=user))
-        | Exists(Process.deputies.through.objects.filter(process_id=process, user=user))
+def _involved_plan_ids(user):
+    """The ids of the plans `user` is involved in, as one UNION ALL of three
+    index lookups: the database estimates it as the handful it is, so that
+    the lists built on it keep their index scans (an OR of the three would
+    be guessed as most plans)."""
+    owning = Plan.objects.filter(process__owner=user).order_by().values("pk")
+    deputising = Plan.objects.filter(
+        process__in=Process.deputies.through.objects.filter(user=user).values("process_id")
+    )
+    named = Responsibility.objects.filter(user=user).order_by().values("version__plan_id")
+    return owning.union(deputising.order_by().values("pk"), named, all=True)
+
+
+class Involvement(NamedTuple):
+    plans: list
+    processes: list
+
+
+def involvement(user):
+    """The ids of the plans `user` is involved in (`PlanQuerySet.involving`)
+    and of their processes, read in one query. The lists built on them get
+    the ids as values: the database then plans the rest for the handful it
+    is (a subquery, even a UNION, is costed per row and sends a list of 50
+    rows to a full sort or a parallel scan). Read once per request
+    (`pdca.memo`); a change of a plan, a process, its deputies or a
+    responsibility forgets it (`plans.apps`)."""
+    return once_per_request(("involvement", user.pk), lambda: _read_involvement(user))
+
+
+def _read_involvement(user):
+    rows = list(Plan.objects.filter(pk__in=_involved_plan_ids(user)).values_list("pk", "process_id"))
+    return Involvement(
+        plans=[plan for plan, _process in rows], processes=[process for _plan, process in rows if process]
     )
 
 

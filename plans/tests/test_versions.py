@@ -230,3 +230,59 @@ def test_staff_see_only_communicated_plans(approved_plan, owner, staff, other_ow
     assert list(Plan.objects.visible_to(staff)) == [approved_plan]
     assert draft_plan not in Plan.objects.visible_to(staff)
     assert set(PlanVersion.objects.visible_to(staff)) == {approved_plan.current_version}
+
+
+@pytest.mark.django_db
+def test_staff_involved_in_a_plan_read_its_drafts_and_other_staff_do_not(process_plan, owner):
+    """The deputy of the plan's process and who a version names for a
+    responsibility read the plan before it is communicated (`Plan.objects.involving`)."""
+    from accounts import roles
+    from accounts.tests.factories import UserFactory
+
+    deputy, named, other = (
+        UserFactory(username=name, roles=[roles.STAFF]) for name in ("dep", "named", "other")
+    )
+    process_plan.process.deputies.add(deputy)
+    Responsibility.objects.create(
+        version=process_plan.latest_version, kind=Responsibility.Kind.IMPLEMENTATION, user=named
+    )
+
+    for user, reads in ((deputy, True), (named, True), (other, False)):
+        assert (process_plan in Plan.objects.visible_to(user)) is reads, user
+        assert (process_plan.latest_version in PlanVersion.objects.visible_to(user)) is reads, user
+    assert set(Plan.objects.involving(named)) == {process_plan}
+    assert process_plan.readable_by_all is False
+
+
+@pytest.mark.django_db
+def test_within_one_request_a_change_of_involvement_is_read_again(process_plan, owner):
+    """`involvement` is read once per request (`pdca.memo`); becoming a deputy,
+    being named for a responsibility, or the plan's process changing owner
+    within the same request is seen by the next list."""
+    from accounts import roles
+    from accounts.tests.factories import UserFactory
+    from pdca import memo
+    from plans.models import involvement
+
+    staff, named, new_owner = (UserFactory(username=n, roles=[roles.STAFF]) for n in ("s1", "s2", "s3"))
+    version = process_plan.latest_version
+
+    def view():
+        reads = [[involvement(user).plans for user in (staff, named, new_owner)]]
+        process_plan.process.deputies.add(staff)
+        reads.append([involvement(user).plans for user in (staff, named, new_owner)])
+        Responsibility.objects.create(version=version, kind=Responsibility.Kind.UPDATING, user=named)
+        reads.append([involvement(user).plans for user in (staff, named, new_owner)])
+        process = process_plan.process
+        process.owner = new_owner
+        process.save()
+        reads.append([involvement(user).plans for user in (staff, named, new_owner)])
+        return reads
+
+    plan = [process_plan.pk]
+    assert memo.request_memo(lambda request: view())(None) == [
+        [[], [], []],
+        [plan, [], []],
+        [plan, plan, []],
+        [plan, plan, plan],
+    ]
