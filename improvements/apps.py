@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import m2m_changed
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,19 +16,52 @@ def _sync_csi_owners(sender, version, actor, **kwargs):
     sync_csi_owner_role(version=version, actor=actor)
 
 
+def _readable_when_communicated(sender, version, actor, **kwargs):
+    """Everybody reads the improvements of a process once its plan is communicated."""
+    from .models import Improvement
+
+    if version.plan.process_id:
+        Improvement.objects.filter(processes=version.plan.process_id, readable_by_all=False).update(
+            readable_by_all=True
+        )
+
+
+def _readable_when_linked(sender, instance, action, reverse, pk_set, **kwargs):
+    """`Improvement.readable_by_all` follows the improvement's process links,
+    however they change (the services, the admin, from either side)."""
+    from .models import Improvement
+
+    if reverse and action == "pre_clear":  # process.improvements.clear(): keep who was linked
+        instance._improvements_unlinked = list(instance.improvements.values_list("pk", flat=True))
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        changed = [instance.pk]
+    elif action == "post_clear":
+        changed = instance.__dict__.pop("_improvements_unlinked", [])
+    else:
+        changed = pk_set
+    Improvement.objects.filter(pk__in=changed).refresh_readable_by_all()
+
+
 class ImprovementsConfig(AppConfig):
     name = "improvements"
     verbose_name = _("Act")
 
     def ready(self):
         from pdca import registry
-        from plans.signals import version_approved
+        from plans.signals import version_approved, version_communicated
         from reviews.signals import review_approved
 
         from . import api, dashboard, demo
+        from .models import Improvement
 
         review_approved.connect(_raise_from_review, dispatch_uid="improvements.raise_from_review")
         version_approved.connect(_sync_csi_owners, dispatch_uid="improvements.sync_csi_owners")
+        version_communicated.connect(_readable_when_communicated, dispatch_uid="improvements.readable")
+        m2m_changed.connect(
+            _readable_when_linked, sender=Improvement.processes.through, dispatch_uid="improvements.linked"
+        )
         registry.register_decision_labels(
             {
                 "raise_improvement": _("raised"),

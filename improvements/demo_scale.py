@@ -193,6 +193,7 @@ def _seed_chunk(chunk, people, csi, step):
             for process in (getattr(i, "_processes", None) or [i._process])
         ],
     )
+    Improvement.objects.filter(pk__in=[i.pk for i in improvements]).refresh_readable_by_all()
     insert(Project, projects)
     link(Project, "improvements", [(p.pk, p._improvement.pk) for p in projects])
     insert(

@@ -29,7 +29,15 @@ from pdca.exceptions import refuse
 from plans.api.serializers import CommentSerializer  # one "Comment" shape in the schema
 
 from .. import permissions, selectors, services
-from ..models import BaselineValue, EffectivenessCheck, Improvement, Project, ProjectMilestone, ResultValue
+from ..models import (
+    BaselineValue,
+    EffectivenessCheck,
+    Improvement,
+    Project,
+    ProjectMilestone,
+    ResultValue,
+    readable_by,
+)
 from .filters import (
     BaselineValueFilter,
     EffectivenessCheckFilter,
@@ -545,9 +553,8 @@ class ImprovementPartViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.model.objects.none()
-        visible = Improvement.objects.visible_to(self.request.user).values("pk")
         return (
-            self.model.objects.filter(improvement__in=visible)
+            self.model.objects.filter(readable_by(self.request.user, "improvement__"))
             .select_related("improvement", *self.related)
             .order_by("-improvement__number", "pk")
         )

@@ -144,6 +144,19 @@ def test_scale_seeds_every_phase_in_proportion_in_bulk_and_the_records_verify():
     assert not closed.filter(finding__grade__in=Finding.NONCONFORMITIES, root_cause="").exists()
     assert Project.objects.filter(name__regex=COPY, improvements__scope="processes").exists()
 
+    # Who reads what: the derived columns agree with what they derive from
+    # (a communicated version; a link to such a plan's process), both ways.
+    communicated = set(
+        Plan.objects.filter(versions__communicated_at__isnull=False).values_list("pk", flat=True)
+    )
+    assert set(Plan.objects.filter(readable_by_all=True).values_list("pk", flat=True)) == communicated
+    assert plans.filter(readable_by_all=False).exists()
+    readable = set(
+        Improvement.objects.filter(processes__plan__in=communicated).values_list("pk", flat=True).distinct()
+    )
+    assert set(Improvement.objects.filter(readable_by_all=True).values_list("pk", flat=True)) == readable
+    assert scaled.filter(readable_by_all=True).exists()
+
     # Decisions and notifications of the copies.
     assert Decision.objects.filter(actor__username__regex=r"^[a-z]+-2-").count() > reviews.count()
     assert Notification.objects.filter(recipient__username__regex=r"^[a-z]+-2-").exists()
