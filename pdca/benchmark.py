@@ -82,6 +82,12 @@ class Route:
     callback: object = field(compare=False, repr=False)
     namespace: str = ""  # "plans"
 
+    def mentions(self, word):
+        """Whether the route's name, path or view function names `word`
+        ("export" finds `reports:decisions`, served by `decisions_export`)."""
+        view = getattr(self.callback, "__name__", "")
+        return word in self.name or word in self.path or word in view
+
     @property
     def app(self):
         """The package of the view: pdca, accounts, plans, ..., or django."""
@@ -631,18 +637,18 @@ class Coverage:
 
 def coverage(roles, *, only="", leave_out=(), urlconf=None):
     """Which URL to request as which role; what is skipped, and why. `only`
-    keeps the routes whose name or path contains it, `leave_out` drops those
-    whose name or path contains any of its words (e.g. the exports, timed on
-    their own with fewer repeats)."""
+    keeps the routes whose name, path or view contains it, `leave_out` drops
+    those that mention any of its words (e.g. the exports, timed on their own
+    with fewer repeats)."""
     result = Coverage()
     routes = discover_routes(urlconf)
     hello_url = reverse(HELLO, urlconf=urlconf)
     for role in roles:
         result.hello[role.name] = Target(Route(HELLO, hello_url.lstrip("/"), (), hello), role, hello_url)
     for route in routes:
-        if only and only not in route.name and only not in route.path:
+        if only and not route.mentions(only):
             continue
-        if any(word in route.name or word in route.path for word in leave_out):
+        if any(route.mentions(word) for word in leave_out):
             continue
         reason = skip_reason(route)
         if reason:

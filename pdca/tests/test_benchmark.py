@@ -112,11 +112,15 @@ def test_each_role_is_represented_by_its_demo_user_and_pages_without_login_by_an
     assert [target.role.name for target in covered.targets] == ["anonymous"]
 
 
-def test_routes_can_be_left_out_by_a_word_of_their_name_or_path(roles):
+def test_routes_can_be_left_out_by_a_word_of_their_name_path_or_view(roles):
     everything = {target.route.name for target in benchmark.coverage(roles).targets}
-    assert {"improvements:export_csv", "improvements:export_xlsx", "improvements:register"} <= everything
+    files = {"improvements:export_csv", "improvements:export_xlsx", "reports:decisions"}
+    assert files | {"improvements:register"} <= everything
     kept = {target.route.name for target in benchmark.coverage(roles, leave_out=["export"]).targets}
     assert not any("export" in name for name in kept) and "improvements:register" in kept
+    assert "reports:decisions" not in kept  # its view is decisions_export
+    only = {target.route.name for target in benchmark.coverage(roles, only="export").targets}
+    assert files <= only and "improvements:register" not in only
     kept = {
         target.route.name for target in benchmark.coverage(roles, leave_out=["export", "api/v1/"]).targets
     }
