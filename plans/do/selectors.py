@@ -76,7 +76,12 @@ def overview_queryset(user):
         .prefetch_related(
             Prefetch(
                 "versions",
-                queryset=PlanVersion.objects.order_by("-number").prefetch_related(
+                # What the overview shows of a version is its state and its
+                # people, not its content: the sections and the approved
+                # content stay in the database (JSON decoded for nothing).
+                queryset=PlanVersion.objects.defer("sections", "approved_content")
+                .order_by("-number")
+                .prefetch_related(
                     Prefetch("responsibilities", queryset=Responsibility.objects.select_related("user"))
                 ),
                 to_attr="versions_newest_first",

@@ -152,3 +152,13 @@ def test_api_implementations_list_runs_a_constant_number_of_queries(
         factories.approved_process_plan(owner, manager, name=f"Process {i}")
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert api.get("/api/v1/implementations/").json()["count"] == 15
+
+
+@pytest.mark.django_db
+def test_people_in_implementations_read_as_the_person_serializer_writes_them(owner, staff):
+    """`_person` writes a person without a serializer each: the same fields and values."""
+    from plans.api.serializers import PersonSerializer
+    from plans.do.api import _person
+
+    for user in (owner, staff):
+        assert _person(user) == dict(PersonSerializer(user).data)
