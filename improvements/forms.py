@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import people
 from accounts.pickers import PersonField
 from pdca.quantities import target_text
-from pdca.widgets import ListCheckboxes, ListSelect, ValuesChoiceIterator
+from pdca.widgets import ListCheckboxes, ListSelect, NamesChoiceField, ValuesChoiceIterator
 from plans.models import Kpi, Plan, PlanVersion, Process
 
 from .models import Improvement
@@ -57,8 +57,8 @@ def kpi_label(kpi):
     return _kpi_label(kpi.objective.version.plan.title, kpi.metric, kpi.direction, kpi.target, kpi.unit)
 
 
-def _kpi_label(plan_title, metric, direction, target, unit):
-    target = _target_text(get_language(), direction, str(target), unit)
+def _kpi_label(plan_title, metric, direction, target, unit, language=None):
+    target = _target_text(language or get_language(), direction, str(target), unit)
     return f"{plan_title}: {metric} ({target})"
 
 
@@ -78,6 +78,11 @@ class KpiChoiceField(forms.ModelChoiceField):
 
     def label_from_values(self, *values):
         return _kpi_label(*values)
+
+    def values_labeller(self):
+        """`label_from_values` with the language asked once for thousands of KPIs."""
+        language = get_language()
+        return lambda *values: _kpi_label(*values, language=language)
 
 
 class ImprovementsChoiceField(forms.ModelMultipleChoiceField):
@@ -131,7 +136,7 @@ class ImprovementForm(forms.Form):
             "it is carried out as a project, and cannot be approved before it has one."
         ),
     )
-    processes = forms.ModelMultipleChoiceField(
+    processes = NamesChoiceField(
         label=_("Processes affected"),
         queryset=Process.objects.select_related("owner").order_by("name"),
         required=False,

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import people
 from accounts.pickers import PeopleField, PersonField
-from pdca.widgets import ListCheckboxes, ListSelect
+from pdca.widgets import ListCheckboxes, ListSelect, NameChoiceField, NamesChoiceField
 from plans.models import Plan, Process
 
 from .models import Finding, ReviewInput
@@ -38,7 +38,7 @@ class ReviewPlanForm(forms.Form):
         empty_label=_("— choose the process plan —"),
         widget=ListSelect,  # every process plan: a thousand at scale
     )
-    processes = forms.ModelMultipleChoiceField(
+    processes = NamesChoiceField(
         label=_("Processes audited"),
         queryset=Process.objects.order_by("name"),
         required=False,
@@ -197,7 +197,7 @@ class ScheduleForm(forms.Form):
 
 class CalendarFilter(forms.Form):
     month = forms.CharField(required=False)
-    process = forms.ModelChoiceField(
+    process = NameChoiceField(
         label=_("Process"),
         queryset=Process.objects.order_by("name"),
         required=False,
