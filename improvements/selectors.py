@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy
 from accounts.roles import is_read_only, reads_everything
 from pdca.decisions import timeline
 from pdca.widgets import ListSelect
-from plans.models import Plan, Process
+from plans.models import Kpi, Plan, Process
+from reviews.models import Finding
 
 from . import permissions
 from .models import BaselineValue, EffectivenessCheck, Improvement, Project, ProjectMilestone, ResultValue
@@ -282,16 +283,18 @@ def improvement_with_parts(queryset):
     what `permissions.improvement_actions` reads: the processes with their
     owners and deputies, the finding and its review, the KPI, the baseline,
     the results, the effectiveness checks and the projects."""
+    # The finding and the KPI come in queries of their own: joined in, their
+    # chains made a thirteen-table join that PostgreSQL took 9 ms to plan
+    # (to run it, 0.6 ms).
     return queryset.select_related(
         "owner",
         "raised_by",
         "approved_by",
         "closed_by",
         "baseline_accepted_by",
-        "finding__review",
-        "finding__process",
-        "kpi__objective__version__plan",
     ).prefetch_related(
+        Prefetch("finding", queryset=Finding.objects.select_related("review", "process")),
+        Prefetch("kpi", queryset=Kpi.objects.select_related("objective__version__plan")),
         Prefetch("processes", queryset=Process.objects.select_related("owner").order_by("name")),
         "processes__deputies",
         Prefetch("baseline", queryset=BaselineValue.objects.select_related("kpi").order_by("pk")),
