@@ -76,6 +76,15 @@ def test_urgent_tasks_come_first_then_the_newest(sources, manager):
     ]
 
 
+def test_each_task_is_named_by_its_kind_and_by_who_caused_it_unless_that_is_the_user(sources, manager):
+    manager.first_name, manager.last_name = "Mia", "Miller"
+    by_kind = {task.kind: task for task in inbox(manager).tasks}
+    assert (by_kind["approval"].kind_label, by_kind["due"].kind_label) == ("Plans to approve", "Reviews due")
+    assert by_kind["approval"].actor_name == "Morgan Meyer"
+    manager.first_name, manager.last_name = "Morgan", "Meyer"  # the approvals' actor
+    assert {task.actor_name for task in inbox(manager).tasks} == {""}
+
+
 def test_the_page_lists_every_task_a_page_at_a_time_with_counts(sources, manager, client_for):
     client = client_for(manager)
     first = client.get(reverse("tasks"))
