@@ -91,10 +91,10 @@ class ValuesChoiceIterator(ModelChoiceIterator):
             yield ModelChoiceIteratorValue(pk, None), label(*values)
 
 
-class NameChoiceField(forms.ModelChoiceField):
-    """A model choice field whose options are the rows' names (a process),
-    read as values (`ValuesChoiceIterator`): a thousand processes are cheaper
-    as rows of two columns than as model instances."""
+class _NameChoices:
+    """Options that are the rows' names (a process), read as values
+    (`ValuesChoiceIterator`): a thousand processes are cheaper as rows of two
+    columns than as model instances."""
 
     iterator = ValuesChoiceIterator
     label_values = ("name",)
@@ -103,11 +103,9 @@ class NameChoiceField(forms.ModelChoiceField):
         return name
 
 
-class NamesChoiceField(forms.ModelMultipleChoiceField):
-    """`NameChoiceField` for a choice of several."""
+class NameChoiceField(_NameChoices, forms.ModelChoiceField):
+    """A model choice of one row, named by its name."""
 
-    iterator = ValuesChoiceIterator
-    label_values = ("name",)
 
-    def label_from_values(self, name):
-        return name
+class NamesChoiceField(_NameChoices, forms.ModelMultipleChoiceField):
+    """A model choice of several rows, named by their names."""
