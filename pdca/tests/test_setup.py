@@ -72,3 +72,36 @@ def test_the_test_database_is_unique_to_this_run():
     """Two CI runs against one PostgreSQL server each get their own test
     database (a suffix from the run's process id)."""
     assert str(os.getpid()) in str(connection.settings_dict["NAME"])
+
+
+def _database_options(**env):
+    code = "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS', {}))"
+    result = subprocess.run(
+        [str(BASE_DIR / ".venv" / "bin" / "python"), "-c", f"import django; django.setup(); {code}"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "pdca.settings", "DEBUG": "true", **env},
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_postgresql_runs_queries_without_parallel_workers_unless_told():
+    url = "postgres://someone@db.example:5432/pdca"
+    assert "-c max_parallel_workers_per_gather=0" in _database_options(DATABASE_URL=url)
+    told = _database_options(
+        DATABASE_URL=url + "?options=-c%20statement_timeout%3D5000", DATABASE_PARALLEL_WORKERS="2"
+    )
+    assert "-c statement_timeout=5000 -c max_parallel_workers_per_gather=2" in told
+    assert "max_parallel" not in _database_options(DATABASE_URL="sqlite:////tmp/any.sqlite3")
+
+
+@pytest.mark.django_db
+def test_the_connection_has_the_parallel_workers_it_was_given():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == (os.environ.get("DATABASE_PARALLEL_WORKERS") or "0")
