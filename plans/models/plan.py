@@ -303,7 +303,7 @@ def involvement(user):
 
 
 def _read_involvement(user):
-    rows = list(Plan.objects.filter(pk__in=_involved_plan_ids(user)).values_list("pk", "process_id"))
+    rows = list(Plan.objects.involving(user).values_list("pk", "process_id"))
     return Involvement(
         plans=[plan for plan, _process in rows], processes=[process for _plan, process in rows if process]
     )
