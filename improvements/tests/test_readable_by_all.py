@@ -4,6 +4,7 @@ communicated" is kept as a column, `Improvement.readable_by_all`; these tests
 pin that it follows every change it derives from, and that a save of an
 instance read earlier does not undo it."""
 
+import datetime
 import importlib
 
 import pytest
@@ -150,3 +151,33 @@ def test_the_migrations_mark_what_was_communicated_before(communicated_plan, dra
     assert communicated_plan in communicated and draft_plan not in communicated
     assert set(Plan.objects.filter(readable_by_all=True)) == communicated
     assert (_readable(readable), _readable(hidden)) == (True, False)
+
+
+def test_staff_involved_in_a_draft_plan_read_its_processes_improvements_and_their_parts(
+    draft_plan, owner, reader
+):
+    """The deputy of a process whose plan is not communicated reads its
+    improvements, through the improvement and through its parts (`readable_by`)."""
+    from improvements.models import BaselineValue, readable_by
+
+    improvement = _propose(owner, draft_plan.process)
+    BaselineValue.objects.create(
+        improvement=improvement, label="Calls answered", value=80, measured_on=datetime.date(2026, 11, 1)
+    )
+    assert not Improvement.objects.visible_to(reader).filter(pk=improvement.pk).exists()
+
+    draft_plan.process.deputies.add(reader)
+
+    assert Improvement.objects.visible_to(reader).filter(pk=improvement.pk).exists()
+    assert BaselineValue.objects.filter(
+        readable_by(reader, "improvement__"), improvement=improvement
+    ).exists()
+
+
+def test_whoever_owns_an_improvement_reads_it_whatever_its_process(draft_plan, owner, reader):
+    improvement = _propose(owner, draft_plan.process)
+    assert not Improvement.objects.visible_to(reader).filter(pk=improvement.pk).exists()
+
+    Improvement.objects.filter(pk=improvement.pk).update(owner=reader)
+
+    assert Improvement.objects.visible_to(reader).filter(pk=improvement.pk).exists()
